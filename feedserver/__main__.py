@@ -1,0 +1,5 @@
+"""`python -m feedserver` is the `feedserver` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,156 @@
+"""The `feedserver` command: serve, worker, fetch, check, sources, migrate."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from marshmallow import fields as mfields
+
+from . import config as config_module
+from .errors import ConfigError, FeedserverError
+from .registry import load_source, source_kinds
+
+
+def _settings(ctx: click.Context):
+    try:
+        return config_module.load(ctx.obj["config"])
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
+
+
+def _app(ctx: click.Context):
+    from . import create_app
+
+    settings = _settings(ctx)
+    try:
+        return create_app(settings)
+    except FeedserverError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    envvar="FEEDSERVER_CONFIG",
+    default="config.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Path of config.toml.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str, verbose: bool) -> None:
+    """feedserver: a city's upstream services as open feeds."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = {"config": config_path}
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate the config; exit 0 when good, 2 naming file, key and problem when not."""
+    settings = _settings(ctx)
+    click.echo(f"{settings.path}: ok, {len(settings.feeds)} feed(s)")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Web server plus the polling scheduler in one process (the embedded default)."""
+    import waitress
+
+    from .scheduler import build_scheduler
+
+    app = _app(ctx)
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    click.echo(f"serving {len(app.extensions['feedserver'].settings.feeds)} feed(s) on http://{host}:{port}/")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="feedserver")
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@main.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """The polling scheduler alone (when web instances run under gunicorn)."""
+    from .scheduler import build_scheduler
+
+    app = _app(ctx)
+    click.echo(f"polling {len(app.extensions['feedserver'].settings.feeds)} feed(s)")
+    build_scheduler(app, blocking=True).start()
+
+
+@main.command()
+@click.argument("feed_ids", nargs=-1)
+@click.pass_context
+def fetch(ctx: click.Context, feed_ids: tuple[str, ...]) -> None:
+    """Poll now (all feeds, or the ones named); one result line per feed; exit 1 if any failed."""
+    from .pipeline import refresh
+
+    app = _app(ctx)
+    runtime = app.extensions["feedserver"]
+    unknown = [f for f in feed_ids if f not in runtime.settings.feeds]
+    if unknown:
+        click.echo(f"error: unknown feed id(s): {', '.join(unknown)}", err=True)
+        ctx.exit(2)
+    results = []
+    with (
+        app.app_context(),
+        click.progressbar(
+            feed_ids or list(runtime.settings.feeds),
+            label="fetching",
+            file=sys.stderr,
+            item_show_func=lambda f: f or "",
+        ) as bar,
+    ):
+        for feed_id in bar:
+            results.append(refresh(runtime, feed_id, respect_backoff=False))
+    for result in results:
+        click.echo(result.line())
+    ctx.exit(0 if all(r.ok for r in results) else 1)
+
+
+@main.command()
+def sources() -> None:
+    """List source kinds with their options."""
+    for kind in source_kinds():
+        module = load_source(kind)
+        click.echo(f"{kind}  ({module.KIND}) {module.TITLE}")
+        for name, field in module.OPTIONS().fields.items():
+            click.echo(f"    {name:<16} {_describe_field(field)}")
+
+
+def _describe_field(field: mfields.Field) -> str:
+    kind = type(field).__name__.lower()
+    if field.required:
+        return f"{kind}, required"
+    default = field.load_default
+    if callable(default):
+        default = default()
+    return f"{kind}, default {default!r}" if default not in (None, {}, []) else f"{kind}, optional"
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Create or upgrade the database schema (run once per deployment; locked on PostgreSQL)."""
+    from .store import Store
+
+    settings = _settings(ctx)
+    Store(settings.storage_url).migrate()
+    click.echo("database schema is up to date")

@@ -1,0 +1,316 @@
+"""config.toml -> typed settings, validated with marshmallow; every error names file, key and problem."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .errors import ConfigError
+from .fetch import FetchSettings
+from .fields import Interval, TimeZone, Url
+from .licences import LICENCES
+from .registry import FeedInfo, load_source
+
+DEFAULT_PATH = "config.toml"
+BUNDLED_SAMPLES = Path(__file__).parent / "data" / "samples"
+FEED_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+COMMON_KEYS = {
+    "source",
+    "title",
+    "description",
+    "every",
+    "licence",
+    "licence_url",
+    "attribution",
+    "language",
+    "max_items",
+}
+LANGUAGES = ("de", "en")
+
+
+class ServerSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    base_url = Url(schemes=("http", "https"), load_default="http://127.0.0.1:8000")
+    title = fields.String(load_default="Offene Feeds", validate=validate.Length(1, 200))
+    description = fields.String(load_default="")
+    language = fields.String(load_default="de", validate=validate.OneOf(LANGUAGES))
+    timezone = TimeZone(load_default="Europe/Berlin")
+    licence = fields.String(load_default=None, validate=validate.OneOf(list(LICENCES)))
+    attribution = fields.String(load_default="")
+
+
+class StorageSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    url = fields.String(load_default="sqlite:///var/feedserver.sqlite3")
+
+
+class CacheSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(
+        load_default="SimpleCache", validate=validate.OneOf(["SimpleCache", "RedisCache", "NullCache"])
+    )
+    redis_url = fields.String(load_default=None)
+    default_timeout = fields.Integer(load_default=300, validate=validate.Range(1, 86400))
+    key_prefix = fields.String(load_default="feedserver:")
+
+
+class FetchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    connect_timeout = fields.Float(load_default=5.0, validate=validate.Range(0.1, 60))
+    read_timeout = fields.Float(load_default=20.0, validate=validate.Range(0.1, 300))
+    deadline = fields.Float(load_default=60.0, validate=validate.Range(1, 600))
+    max_bytes = fields.Integer(
+        load_default=20 * 1024 * 1024, validate=validate.Range(1024, 512 * 1024 * 1024)
+    )
+    max_redirects = fields.Integer(load_default=3, validate=validate.Range(0, 10))
+    allow_networks = fields.List(fields.String(), load_default=list)
+    allow_files = fields.List(fields.String(), load_default=list)
+
+    @staticmethod
+    def check_networks(values: list[str]) -> None:
+        import ipaddress
+
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError as exc:
+                raise ValidationError({"allow_networks": [f"not a network: {value!r}"]}) from exc
+
+
+class FeedSchema(Schema):
+    """The keys every feed has, whatever its source."""
+
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(required=True)
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(load_default="")
+    every = Interval(load_default=6 * 3600)
+    licence = fields.String(load_default=None, validate=validate.OneOf(list(LICENCES)))
+    licence_url = Url(schemes=("http", "https"), load_default=None)
+    attribution = fields.String(load_default="")
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
+    max_items = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    base_url: str
+    title: str
+    description: str
+    language: str
+    timezone: str
+    licence: str | None
+    attribution: str
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    type: str
+    redis_url: str | None
+    default_timeout: int
+    key_prefix: str
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """One configured feed: its common keys plus the validated options of its source."""
+
+    id: str
+    source: str
+    title: str
+    description: str
+    every: int
+    licence: str
+    licence_url: str
+    attribution: str
+    language: str
+    timezone: str
+    max_items: int
+    options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def info(self) -> FeedInfo:
+        """What the source needs to know about this feed."""
+        return FeedInfo(id=self.id, title=self.title, language=self.language, timezone=self.timezone)
+
+    @property
+    def kind(self) -> str:
+        """The feed kind its source declares (waste, air, transit, alerts, ...)."""
+        return load_source(self.source).KIND
+
+    def make_source(self):
+        """A fresh source adapter configured with this feed's options."""
+        return load_source(self.source).Source(self.info, **self.options)
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: str
+    server: ServerSettings
+    storage_url: str
+    cache: CacheSettings
+    fetch: FetchSettings
+    feeds: dict[str, FeedSettings]
+
+
+def load(path: str | os.PathLike | None = None) -> Settings:
+    """Read and validate a config file; raise ConfigError naming file, key and problem."""
+    path = Path(path or os.environ.get("FEEDSERVER_CONFIG") or DEFAULT_PATH)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "-", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "-", f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
+    return from_mapping(raw, str(path))
+
+
+def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
+    """Validate an already-parsed config mapping (tests use this directly)."""
+    base = Path(file).resolve().parent if not file.startswith("<") else Path.cwd()
+    unknown = set(raw) - {"server", "storage", "cache", "fetch", "feeds"}
+    if unknown:
+        raise ConfigError(
+            file, sorted(unknown)[0], "unknown section (allowed: server, storage, cache, fetch, feeds)"
+        )
+    server = ServerSettings(**_load(ServerSchema(), raw.get("server", {}), file, "server"))
+    storage = _load(StorageSchema(), raw.get("storage", {}), file, "storage")
+    cache = CacheSettings(**_load(CacheSchema(), raw.get("cache", {}), file, "cache"))
+    if cache.type == "RedisCache" and not cache.redis_url:
+        raise ConfigError(file, "cache.redis_url", "required when cache.type is RedisCache")
+    fetch_settings = _fetch_settings(raw.get("fetch", {}), file, server.base_url, base)
+    feeds_raw = raw.get("feeds", {})
+    if not isinstance(feeds_raw, dict):
+        raise ConfigError(file, "feeds", "must be a table of feeds, e.g. [feeds.waste-town]")
+    feeds = {fid: _feed(fid, table, server, file, base) for fid, table in feeds_raw.items()}
+    return Settings(file, server, _storage_url(storage["url"], base), cache, fetch_settings, feeds)
+
+
+def _fetch_settings(table: Any, file: str, base_url: str, base: Path) -> FetchSettings:
+    values = _load(FetchSchema(), table, file, "fetch")
+    try:
+        FetchSchema.check_networks(values["allow_networks"])
+    except ValidationError as exc:
+        _raise(exc.messages, file, "fetch")
+    roots = [str((base / p).resolve()) for p in values.pop("allow_files")] or [str(BUNDLED_SAMPLES)]
+    return FetchSettings(
+        **{k: v for k, v in values.items() if k != "allow_networks"},
+        allow_networks=tuple(values["allow_networks"]),
+        allow_files=tuple(roots),
+        user_agent=f"feedserver/0.1 (+{base_url})",
+    )
+
+
+def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Path) -> FeedSettings:
+    key = f"feeds.{feed_id}"
+    if not FEED_ID.fullmatch(feed_id):
+        raise ConfigError(
+            file, key, "invalid feed id (use 1-64 lower-case letters, digits and inner hyphens)"
+        )
+    if not isinstance(table, dict):
+        raise ConfigError(file, key, "must be a table")
+    common = _load(FeedSchema(), {k: v for k, v in table.items() if k in COMMON_KEYS}, file, key)
+    try:
+        module = load_source(common["source"])
+    except KeyError:
+        from .registry import source_kinds
+
+        raise ConfigError(
+            file,
+            f"{key}.source",
+            f"unknown source kind {common['source']!r} (known: {', '.join(source_kinds())})",
+        ) from None
+    raw_options = {
+        k: _resolve_file_url(v, base) if k == "url" else v for k, v in table.items() if k not in COMMON_KEYS
+    }
+    options = _load(module.OPTIONS(), raw_options, file, key)
+    licence = common["licence"] or server.licence
+    if not licence:
+        raise ConfigError(
+            file, f"{key}.licence", f"missing: name the data's licence (one of {', '.join(LICENCES)})"
+        )
+    return FeedSettings(
+        id=feed_id,
+        source=common["source"],
+        title=common["title"],
+        description=common["description"],
+        every=common["every"],
+        licence=licence,
+        licence_url=common["licence_url"] or LICENCES[licence].url,
+        attribution=common["attribution"] or server.attribution,
+        language=common["language"] or server.language,
+        timezone=options.get("timezone") or server.timezone,
+        max_items=common["max_items"],
+        options=MappingProxyType(options),
+    )
+
+
+def _resolve_file_url(value: Any, base: Path) -> Any:
+    """`file:relative/path.ics` is taken relative to the config file, so the shipped config works anywhere."""
+    if isinstance(value, str) and value.startswith("file:") and not value.startswith("file:/"):
+        return (base / value[len("file:") :]).resolve().as_uri()
+    return value
+
+
+def _storage_url(url: str, base: Path) -> str:
+    """Relative SQLite paths are taken relative to the config file's directory."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        return prefix + str((base / url[len(prefix) :]).resolve())
+    return url
+
+
+def _load(schema: Schema, data: Any, file: str, prefix: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ConfigError(file, prefix, "must be a table")
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        _raise(exc.messages, file, prefix)
+
+
+def _raise(messages: Any, file: str, prefix: str):
+    key, problem = _first_error(messages)
+    raise ConfigError(
+        file,
+        f"{prefix}.{key}" if key else prefix,
+        problem.rstrip(".").lower() if problem.startswith(("Unknown", "Missing", "Not a valid")) else problem,
+    ) from None
+
+
+def _first_error(messages: Any) -> tuple[str, str]:
+    """Flatten marshmallow's nested error dict to its first (dotted key, message)."""
+    if isinstance(messages, dict):
+        for name in sorted(messages, key=str):
+            sub_key, problem = _first_error(messages[name])
+            if name in ("key", "value") and not sub_key:  # marshmallow's Dict field marks which half failed
+                return "", problem
+            return (f"{name}.{sub_key}" if sub_key else str(name)), problem
+    if isinstance(messages, list) and messages:
+        return _first_error(messages[0])
+    return "", str(messages)
+
+
+def base_host(settings: Settings) -> str:
+    """The host name of base_url (used for trusted hosts)."""
+    return urlsplit(settings.server.base_url).hostname or "127.0.0.1"

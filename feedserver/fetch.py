@@ -1,0 +1,276 @@
+"""The one HTTP client for upstreams: timeouts, deadline, byte cap, conditional GET, Retry-After."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import requests
+
+from .errors import NotModified, UpstreamError
+
+CHUNK = 64 * 1024
+RETRY_STATUSES = {429, 503}
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """Limits and permissions for every upstream request (the `[fetch]` config table)."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    deadline: float = 60.0
+    max_bytes: int = 20 * 1024 * 1024
+    max_redirects: int = 3
+    allow_networks: tuple[str, ...] = ()
+    allow_files: tuple[str, ...] = ()
+    user_agent: str = "feedserver"
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One upstream response body with what a parser may need to know about it."""
+
+    body: bytes
+    url: str
+    status: int = 200
+    content_type: str = ""
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    related: Mapping[str, Payload] = field(default_factory=dict)
+
+    def text(self, encoding: str | None = None) -> str:
+        """The body decoded with the given encoding, else the charset header, else UTF-8 (BOM dropped)."""
+        charset = encoding or _charset(self.content_type) or "utf-8"
+        text = self.body.decode(charset, errors="replace")
+        return text.removeprefix("\ufeff")
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip('"').lower()
+    return None
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class Http:
+    """Upstream HTTP client for one feed; remembers conditional-GET validators per URL."""
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        validators: Mapping[str, Mapping[str, str]] | None = None,
+        session: requests.Session | None = None,
+    ):
+        self.settings = settings
+        self.validators: dict[str, dict[str, str]] = {k: dict(v) for k, v in (validators or {}).items()}
+        self.session = session or requests.Session()
+        self.session.max_redirects = settings.max_redirects
+        self._networks = [ipaddress.ip_network(n, strict=False) for n in settings.allow_networks]
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str | Iterable[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        conditional: bool = False,
+        expect: Iterable[str] = (),
+    ) -> Payload:
+        """GET url; raise NotModified on 304 (conditional only), UpstreamError on any failure."""
+        return self.request(
+            "GET", url, params=params, headers=headers, conditional=conditional, expect=expect
+        )
+
+    def post(self, url: str, *, data=None, json=None, headers=None, expect: Iterable[str] = ()) -> Payload:
+        """POST to url (some providers export calendars only by POST)."""
+        return self.request("POST", url, data=data, json=json, headers=headers, expect=expect)
+
+    def request(
+        self, method: str, url: str, *, conditional: bool = False, expect: Iterable[str] = (), **kwargs
+    ) -> Payload:
+        """Send one request within the configured limits and return the decoded body."""
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "file":
+            return self._read_file(url)
+        if scheme not in ("http", "https"):
+            raise UpstreamError(f"unsupported URL scheme {scheme!r}")
+        self.check_host(url)
+        headers = {"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"}
+        headers.update(kwargs.pop("headers", None) or {})
+        if conditional:
+            headers.update(self._conditional_headers(url))
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method,
+                url,
+                headers=headers,
+                stream=True,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                allow_redirects=False,
+                **kwargs,
+            )
+            response = self._follow_redirects(response, method, headers, started)
+            with response:
+                return self._finish(response, url, conditional, tuple(expect), started)
+        except requests.RequestException as exc:
+            raise UpstreamError(f"{type(exc).__name__} for {_safe(url)}: {exc}") from exc
+
+    def check_host(self, url: str) -> None:
+        """Refuse URLs whose host resolves to a loopback, private, link-local or reserved address."""
+        host = urlsplit(url).hostname
+        if not host:
+            raise UpstreamError("URL has no host")
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except socket.gaierror as exc:
+            raise UpstreamError(f"cannot resolve {host}: {exc.strerror}") from exc
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0].split("%")[0])
+            if not address.is_global and not any(address in net for net in self._networks):
+                raise UpstreamError(
+                    f"refusing {host}: {address} is not a public address (allow it in [fetch] allow_networks)"
+                )
+
+    def _conditional_headers(self, url: str) -> dict[str, str]:
+        known = self.validators.get(url, {})
+        headers = {}
+        if known.get("etag"):
+            headers["If-None-Match"] = known["etag"]
+        if known.get("last_modified"):
+            headers["If-Modified-Since"] = known["last_modified"]
+        return headers
+
+    def _follow_redirects(self, response, method, headers, started):
+        for _ in range(self.settings.max_redirects + 1):
+            if not response.is_redirect:
+                return response
+            target = requests.compat.urljoin(response.url, response.headers["Location"])
+            response.close()
+            if urlsplit(target).scheme.lower() not in ("http", "https"):
+                raise UpstreamError("redirect to a non-HTTP URL refused")
+            self.check_host(target)  # every hop is checked again
+            self._check_deadline(started)
+            response = self.session.request(
+                "GET" if method == "POST" and response.status_code in (301, 302, 303) else method,
+                target,
+                headers=headers,
+                stream=True,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                allow_redirects=False,
+            )
+        response.close()
+        raise UpstreamError(f"more than {self.settings.max_redirects} redirects")
+
+    def _finish(self, response, url, conditional, expect, started) -> Payload:
+        status = response.status_code
+        if status == 304 and conditional:
+            raise NotModified(url)
+        if status >= 400 or status == 304:
+            retry = (
+                retry_after_seconds(response.headers.get("Retry-After")) if status in RETRY_STATUSES else None
+            )
+            raise UpstreamError(f"HTTP {status} from {_safe(url)}", status=status, retry_after=retry)
+        content_type = response.headers.get("Content-Type", "")
+        if expect and _media_type(content_type) not in expect:
+            raise UpstreamError(
+                f"unexpected content type {_media_type(content_type) or 'none'!r} from {_safe(url)}"
+                f" (expected {', '.join(expect)})"
+            )
+        body = self._read_body(response, started)
+        if conditional:
+            self._remember(url, response.headers)
+        return Payload(body=body, url=url, status=status, content_type=content_type, fetched_at=_now())
+
+    def _read_body(self, response, started) -> bytes:
+        chunks, size = [], 0
+        raw = response.raw
+        while True:
+            self._check_deadline(started)
+            # read1 returns after at most one socket read, so a dripping server cannot outlast the deadline
+            chunk = raw.read1(CHUNK, decode_content=True)
+            if not chunk:
+                break
+            size += len(chunk)  # counted after decompression: a gzip bomb hits the cap
+            if size > self.settings.max_bytes:
+                raise UpstreamError(f"response larger than {self.settings.max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _check_deadline(self, started: float) -> None:
+        if time.monotonic() - started > self.settings.deadline:
+            raise UpstreamError(f"no complete response within {self.settings.deadline:g} s")
+
+    def _remember(self, url: str, headers) -> None:
+        known = {}
+        if headers.get("ETag"):
+            known["etag"] = headers["ETag"]
+        if headers.get("Last-Modified"):
+            known["last_modified"] = headers["Last-Modified"]
+        if known:
+            self.validators[url] = known
+        else:
+            self.validators.pop(url, None)
+
+    def _read_file(self, url: str) -> Payload:
+        path = Path(unquote(urlsplit(url).path)).resolve()
+        roots = [Path(root).resolve() for root in self.settings.allow_files]
+        if not any(path.is_relative_to(root) for root in roots):
+            raise UpstreamError("file: URL outside the directories allowed in [fetch] allow_files")
+        try:
+            size = path.stat().st_size
+            if size > self.settings.max_bytes:
+                raise UpstreamError(f"file larger than {self.settings.max_bytes} bytes")
+            body = path.read_bytes()
+        except OSError as exc:
+            raise UpstreamError(f"cannot read {path.name}: {exc.strerror}") from exc
+        return Payload(body=body, url=url, content_type=_guess_type(path), fetched_at=_now())
+
+
+def _guess_type(path: Path) -> str:
+    return {
+        ".ics": "text/calendar",
+        ".json": "application/json",
+        ".csv": "text/csv",
+        ".xml": "application/xml",
+        ".pb": "application/x-protobuf",
+        ".zip": "application/zip",
+    }.get(path.suffix.lower(), "application/octet-stream")
+
+
+def _safe(url: str) -> str:
+    """The URL without query string, so API keys in queries never reach logs or the status API."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,137 @@
+"""URL filters, handled once in the core for every format: ?category=, ?area=, ?line=, ?min_delay= ..."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .items import Item
+from .waste import category_aliases, fold
+
+MAX_VALUES = 20  # values per filter parameter
+MAX_LENGTH = 200  # characters per filter parameter
+
+
+class FilterError(ValueError):
+    """A filter parameter or value the feed does not accept; carries the valid choices."""
+
+    def __init__(self, name: str, problem: str, valid: Iterable[str] = ()):
+        self.name, self.problem, self.valid = name, problem, sorted(set(valid))
+        super().__init__(f"{name}: {problem}")
+
+
+@dataclass(frozen=True)
+class ChoiceFilter:
+    """Keep items whose value (or one of its names) is among the requested ones."""
+
+    values: Callable[[Item], Sequence[str | None]]
+    aliases: Callable[[], Mapping[str, str]] | None = None
+
+    def parse(self, name: str, raw: str, items: Sequence[Item]) -> frozenset[str]:
+        """Requested values folded and resolved; FilterError lists the valid ones."""
+        known = {fold(v): v for item in items for v in self.values(item) if v}
+        aliases = {fold(k): v for k, v in (self.aliases() if self.aliases else {}).items()}
+        wanted = set()
+        for value in _split(name, raw):
+            key = fold(value)
+            if key in aliases:
+                wanted.add(fold(aliases[key]))
+            elif key in known:
+                wanted.add(key)
+            else:
+                valid = sorted(set(aliases.values()) | set(known.values()))
+                raise FilterError(name, "unknown value", valid)
+        return frozenset(wanted)
+
+    def keep(self, item: Item, wanted: frozenset[str]) -> bool:
+        return any(v and fold(v) in wanted for v in self.values(item))
+
+
+@dataclass(frozen=True)
+class MinimumFilter:
+    """Keep items whose number is at or above the requested minimum."""
+
+    value: Callable[[Item], float | int | None]
+    upper: float = 1e6
+
+    def parse(self, name: str, raw: str, items: Sequence[Item]) -> float:
+        try:
+            number = float(raw)
+        except ValueError:
+            raise FilterError(name, "must be a number") from None
+        if not 0 <= number <= self.upper:
+            raise FilterError(name, f"must be between 0 and {self.upper:g}")
+        return number
+
+    def keep(self, item: Item, minimum: float) -> bool:
+        value = self.value(item)
+        return isinstance(value, int | float) and value >= minimum
+
+
+def _data(key: str) -> Callable[[Item], Sequence[str | None]]:
+    return lambda item: (str(item.data[key]) if item.data.get(key) is not None else None,)
+
+
+FILTERS: dict[str, ChoiceFilter | MinimumFilter] = {
+    "category": ChoiceFilter(lambda i: (i.category,), aliases=None),
+    "area": ChoiceFilter(lambda i: (i.area,)),
+    "component": ChoiceFilter(lambda i: (i.data.get("component") or i.category,)),
+    "station": ChoiceFilter(lambda i: (i.data.get("station"), i.data.get("station_name"))),
+    "line": ChoiceFilter(lambda i: (i.data.get("line"), i.data.get("route_id"))),
+    "stop": ChoiceFilter(lambda i: (i.data.get("stop_id"), i.data.get("stop_name"))),
+    "type": ChoiceFilter(_data("type")),
+    "min_value": MinimumFilter(lambda i: i.data.get("value"), upper=100000),
+    "min_delay": MinimumFilter(lambda i: i.data.get("delay_minutes"), upper=1440),
+}
+WASTE_CATEGORY = ChoiceFilter(lambda i: (i.category,), aliases=category_aliases)
+
+
+def filters_for(source_module, kind: str) -> dict[str, ChoiceFilter | MinimumFilter]:
+    """The filters a feed accepts: those its source declares, with the waste vocabulary for waste feeds."""
+    names = getattr(source_module, "FILTERS", ())
+    chosen = {name: FILTERS[name] for name in names if name in FILTERS}
+    if kind == "waste" and "category" in chosen:
+        chosen["category"] = WASTE_CATEGORY
+    return chosen
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Parsed filters of one request; empty means the whole feed."""
+
+    criteria: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def key(self) -> str:
+        """A canonical string for cache keys."""
+        return "&".join(f"{n}={sorted(v) if isinstance(v, frozenset) else v}" for n, v in self.criteria)
+
+    def apply(
+        self, accepted: Mapping[str, ChoiceFilter | MinimumFilter], items: Sequence[Item]
+    ) -> list[Item]:
+        """Items that pass every criterion."""
+        return [i for i in items if all(accepted[n].keep(i, v) for n, v in self.criteria)]
+
+
+def parse_selection(
+    query: Mapping[str, str], accepted: Mapping[str, ChoiceFilter | MinimumFilter], items: Sequence[Item]
+) -> Selection:
+    """Validate query parameters against the feed's filters; FilterError names what is wrong."""
+    criteria = []
+    for name in sorted(query):
+        if name not in accepted:
+            raise FilterError(name, "not a filter of this feed", accepted)
+        raw = query[name]
+        if len(raw) > MAX_LENGTH:
+            raise FilterError(name, f"longer than {MAX_LENGTH} characters")
+        criteria.append((name, accepted[name].parse(name, raw, items)))
+    return Selection(tuple(criteria))
+
+
+def _split(name: str, raw: str) -> list[str]:
+    values = [v.strip() for v in raw.split(",") if v.strip()]
+    if not values:
+        raise FilterError(name, "needs at least one value")
+    if len(values) > MAX_VALUES:
+        raise FilterError(name, f"at most {MAX_VALUES} values")
+    return values

@@ -1,0 +1,80 @@
+"""The one Item type every source returns, with stable ids derived from natural keys."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class WasteCategory(StrEnum):
+    """The fixed waste vocabulary shared by all waste sources and all output formats."""
+
+    ORGANIC = "organic"
+    PAPER = "paper"
+    PACKAGING = "packaging"
+    RESIDUAL = "residual"
+    GLASS = "glass"
+    GARDEN = "garden"
+    BULKY = "bulky"
+    HAZARDOUS = "hazardous"
+    CHRISTMAS_TREE = "christmas-tree"
+    OTHER = "other"
+
+
+def item_id(feed_id: str, natural_key: str) -> str:
+    """Stable id for an item: a UUID built from sha256(feed id, upstream natural key)."""
+    digest = hashlib.sha256(f"{feed_id}\x1f{natural_key}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message in a feed: the SMS line plus its details.
+
+    `starts`/`ends` are a `date` for all-day events (a pickup day) and an aware `datetime` otherwise.
+    `data` holds kind-specific values (colour, measured value, delay) as JSON-compatible scalars.
+    """
+
+    id: str
+    key: str
+    title: str
+    published: datetime
+    summary: str = ""
+    url: str | None = None
+    category: str | None = None
+    area: str | None = None
+    starts: date | datetime | None = None
+    ends: date | datetime | None = None
+    updated: datetime | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("published", "updated"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+                raise ValueError(f"Item.{name} must be a timezone-aware datetime, got {value!r}")
+        for name in ("starts", "ends"):
+            value = getattr(self, name)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                raise ValueError(f"Item.{name} must be a date or an aware datetime, got {value!r}")
+        object.__setattr__(self, "data", _frozen(self.data))
+
+    @property
+    def all_day(self) -> bool:
+        """True when the item is an all-day event (a date, not a time)."""
+        return isinstance(self.starts, date) and not isinstance(self.starts, datetime)
+
+
+def make_item(feed_id: str, key: str, **fields: Any) -> Item:
+    """Build an Item whose id is derived from the feed id and the upstream natural key."""
+    return Item(id=item_id(feed_id, key), key=key, **fields)

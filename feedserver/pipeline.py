@@ -1,0 +1,160 @@
+"""refresh(feed): fetch -> parse -> normalize -> store -> render, the one path a feed's data takes."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from .errors import NotModified, UpstreamError
+from .fetch import Http
+from .items import Item
+from .output import forget, publish
+from .runtime import Runtime
+from .store import Changes
+
+log = logging.getLogger(__name__)
+
+MAX_ITEMS_PER_FETCH = 5000
+MAX_TITLE = 300
+MAX_SUMMARY = 10_000
+MAX_FIELD = 1000
+MAX_BACKOFF = timedelta(days=1)
+SAFE_SCHEMES = ("http", "https", "mailto", "tel")
+# Characters XML 1.0 forbids (C0 controls but tab, LF, CR), and lone surrogates.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """The outcome of one refresh, for the CLI's one line per feed and for logs."""
+
+    feed_id: str
+    ok: bool
+    changes: Changes = Changes()
+    error: str | None = None
+    skipped: bool = False
+    not_modified: bool = False
+
+    def line(self) -> str:
+        """One human line: 'waste-x: ok, 3 new, 1 changed, 0 gone'."""
+        if self.skipped:
+            return f"{self.feed_id}: skipped (backing off after failures)"
+        if not self.ok:
+            return f"{self.feed_id}: FAILED: {self.error}"
+        if self.not_modified:
+            return f"{self.feed_id}: ok, not modified upstream"
+        c = self.changes
+        return f"{self.feed_id}: ok, {c.added} new, {c.updated} changed, {c.removed} gone"
+
+
+def refresh(
+    runtime: Runtime, feed_id: str, now: datetime | None = None, respect_backoff: bool = True
+) -> RefreshResult:
+    """Poll one feed's upstream and publish changes; on failure keep the last good items, marked stale."""
+    feed = runtime.feed(feed_id)
+    store = runtime.store
+    now = now or datetime.now(UTC)
+    state = store.feed_state(feed.id)
+    if respect_backoff and state.retry_at and now < state.retry_at:
+        return RefreshResult(feed.id, ok=False, skipped=True, error=state.last_error)
+    store.record_attempt(feed.id, feed.source, now)
+    http = Http(runtime.settings.fetch, state.validators)
+    try:
+        source = feed.make_source()
+        payload = source.fetch(http)
+        items = normalize(source.parse(payload))
+        changes = store.apply_items(feed.id, items, http.validators, now)
+    except NotModified:
+        store.record_unchanged(feed.id, now)
+        _publish_if_needed(runtime, feed, now, Changes(), state)
+        return RefreshResult(feed.id, ok=True, not_modified=True)
+    except Exception as exc:  # noqa: BLE001 - the one broad except: record, keep serving, never crash
+        log.warning("refresh of %s failed: %s", feed.id, exc, exc_info=not isinstance(exc, UpstreamError))
+        message = _describe(exc)
+        failed = store.record_failure(
+            feed.id, message, now, _retry_at(feed.every, state.failures + 1, exc, now)
+        )
+        if state.stale_since is None:
+            _forget_quietly(runtime, feed.id)  # health changed: cached entries carry it
+        return RefreshResult(feed.id, ok=False, error=f"{message} (failure {failed.failures})")
+    _publish_if_needed(runtime, feed, now, changes, state)
+    return RefreshResult(feed.id, ok=True, changes=changes)
+
+
+def _publish_if_needed(runtime, feed, now, changes: Changes, before) -> None:
+    """Render only when the data changed, or when nothing was rendered yet, or health recovered."""
+    if changes.any or runtime.store.rendition(feed.id, "atom") is None:
+        publish(runtime, feed, now)
+    elif before.stale_since is not None:
+        _forget_quietly(runtime, feed.id)
+
+
+def _forget_quietly(runtime: Runtime, feed_id: str) -> None:
+    forget(runtime, feed_id)
+
+
+def normalize(items: list[Item]) -> list[Item]:
+    """Make source output safe to store and render: clean text, bounded sizes, safe links, unique ids."""
+    seen: set[str] = set()
+    clean = []
+    for item in items[:MAX_ITEMS_PER_FETCH]:
+        if item.id in seen:
+            continue
+        seen.add(item.id)
+        clean.append(
+            replace(
+                item,
+                title=_text(item.title, MAX_TITLE) or "—",
+                summary=_text(item.summary, MAX_SUMMARY),
+                url=safe_url(item.url),
+                area=_text(item.area, MAX_FIELD) if item.area else None,
+                category=_text(str(item.category), 64) if item.category is not None else None,
+                data={k: _value(v) for k, v in item.data.items()},
+            )
+        )
+    return clean
+
+
+def _text(value: str | None, limit: int) -> str:
+    text = FORBIDDEN.sub("", value or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _value(value):
+    if isinstance(value, str):
+        return _text(value, MAX_SUMMARY)
+    if isinstance(value, list | tuple):
+        return [_value(v) for v in value[:MAX_ITEMS_PER_FETCH]]
+    if isinstance(value, dict):
+        return {str(k)[:100]: _value(v) for k, v in list(value.items())[:200]}
+    return value
+
+
+def safe_url(url: str | None) -> str | None:
+    """Keep only http(s), mailto and tel links; anything else (javascript:, data:) is dropped."""
+    if not url:
+        return None
+    url = FORBIDDEN.sub("", url).strip()
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in SAFE_SCHEMES or len(url) > 2000 or any(c.isspace() for c in url):
+        return None
+    return url
+
+
+def _retry_at(every: int, failures: int, exc: Exception, now: datetime) -> datetime:
+    """Exponential backoff with jitter, capped at a day, never giving up; Retry-After wins when longer."""
+    backoff = min(timedelta(seconds=every * 2 ** min(failures - 1, 20)), MAX_BACKOFF)
+    backoff = backoff * random.uniform(0.8, 1.0) if failures > 1 else timedelta(0)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        backoff = max(backoff, timedelta(seconds=min(retry_after, MAX_BACKOFF.total_seconds())))
+    return now + backoff
+
+
+def _describe(exc: Exception) -> str:
+    name = type(exc).__name__
+    return f"{name}: {exc}"[:1000] if str(exc) else name

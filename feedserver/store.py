@@ -1,0 +1,336 @@
+"""The only module that talks SQL: feed state, items and rendered bytes, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import and_, create_engine, delete, event, func, insert, or_, select, text, update
+from sqlalchemy.engine import Engine
+
+from .errors import FeedserverError
+from .items import Item
+from .tables import feeds, items, renditions
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+GONE_RETENTION = timedelta(days=60)  # gone items are kept this long for history, then purged
+
+
+class SchemaError(FeedserverError):
+    """The database schema is not at the version this code expects."""
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the store knows about a feed's polling health."""
+
+    id: str
+    validators: dict = field(default_factory=dict)
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0
+    stale_since: datetime | None = None
+    retry_at: datetime | None = None
+    data_changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What one refresh changed in a feed's items."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One feed rendered in one format: the bytes served and their validators."""
+
+    feed_id: str
+    format: str
+    body: bytes
+    etag: str
+    media_type: str
+    last_modified: datetime
+    valid_until: datetime | None = None
+
+
+class Store:
+    """Feed state, items and renditions behind one SQLAlchemy engine."""
+
+    def __init__(self, url: str, engine: Engine | None = None):
+        self.url = url
+        self.engine = engine or make_engine(url)
+
+    # --- schema -----------------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (PostgreSQL: under an advisory lock, so once)."""
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(7318201)"))
+            config = AlembicConfig()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def check_schema(self) -> None:
+        """Raise SchemaError unless the database is at the head revision."""
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with self.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current != head:
+            raise SchemaError(
+                f"database schema is at revision {current or 'none'}, this version needs {head}: "
+                "run `feedserver migrate`"
+            )
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.execute(select(1))
+
+    # --- feed state -------------------------------------------------------------------------------
+    def feed_state(self, feed_id: str) -> FeedState:
+        """The stored polling state of a feed (an empty state for a feed never polled)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(feeds).where(feeds.c.id == feed_id)).mappings().first()
+        if row is None:
+            return FeedState(id=feed_id)
+        values = dict(row)
+        values.pop("source")
+        values["validators"] = json.loads(values["validators"] or "{}")
+        return FeedState(**values)
+
+    def feed_states(self) -> dict[str, FeedState]:
+        """Polling state of every feed the store knows."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(feeds.c.id)).scalars().all()
+        return {feed_id: self.feed_state(feed_id) for feed_id in rows}
+
+    def record_attempt(self, feed_id: str, source: str, now: datetime) -> None:
+        """Note that a refresh started (creates the feed row on first use)."""
+        with self.engine.begin() as connection:
+            _ensure_feed(connection, feed_id, source)
+            connection.execute(update(feeds).where(feeds.c.id == feed_id).values(last_attempt=now))
+
+    def record_failure(self, feed_id: str, error: str, now: datetime, retry_at: datetime | None) -> FeedState:
+        """Count a failed refresh and mark the feed stale; its items stay as they were."""
+        state = self.feed_state(feed_id)
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(feeds)
+                .where(feeds.c.id == feed_id)
+                .values(
+                    last_error=error[:1000],
+                    failures=state.failures + 1,
+                    stale_since=state.stale_since or now,
+                    retry_at=retry_at,
+                )
+            )
+        return self.feed_state(feed_id)
+
+    def record_unchanged(self, feed_id: str, now: datetime) -> None:
+        """A successful refresh that found nothing new (304 or identical data)."""
+        with self.engine.begin() as connection:
+            connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**_success(now)))
+
+    # --- items ------------------------------------------------------------------------------------
+    def apply_items(
+        self, feed_id: str, new_items: Sequence[Item], validators: dict, now: datetime
+    ) -> Changes:
+        """Store one refresh's items in one transaction: insert new, update changed, mark vanished as gone."""
+        with self.engine.begin() as connection:
+            existing = {
+                row.id: row
+                for row in connection.execute(
+                    select(items.c.id, items.c.digest, items.c.gone_at).where(items.c.feed_id == feed_id)
+                )
+            }
+            added, updated_count = self._upsert(connection, feed_id, new_items, existing, now)
+            seen = {item.id for item in new_items}
+            vanished = [i for i, row in existing.items() if i not in seen and row.gone_at is None]
+            for chunk in _chunks(vanished, 500):
+                connection.execute(
+                    update(items).where(items.c.feed_id == feed_id, items.c.id.in_(chunk)).values(gone_at=now)
+                )
+            connection.execute(
+                delete(items).where(items.c.feed_id == feed_id, items.c.gone_at < now - GONE_RETENTION)
+            )
+            changes = Changes(added, updated_count, len(vanished))
+            values = _success(now) | {"validators": json.dumps(validators, sort_keys=True)}
+            if changes.any:
+                values["data_changed_at"] = now
+            connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+        return changes
+
+    def _upsert(self, connection, feed_id, new_items, existing, now) -> tuple[int, int]:
+        added = updated_count = 0
+        for item in new_items:
+            row = _item_row(item)
+            old = existing.get(item.id)
+            if old is None:
+                connection.execute(
+                    insert(items).values(feed_id=feed_id, first_seen=now, changed_at=now, **row)
+                )
+                added += 1
+            elif old.digest != row["digest"] or old.gone_at is not None:
+                connection.execute(
+                    update(items)
+                    .where(items.c.feed_id == feed_id, items.c.id == item.id)
+                    .values(changed_at=now, gone_at=None, **row)
+                )
+                updated_count += 1
+        return added, updated_count
+
+    def messages(
+        self, feed_id: str, now: datetime, limit: int, keep_gone: timedelta = timedelta(0)
+    ) -> list[Item]:
+        """The items a feed shows now: messages already published, current or recently gone, newest first."""
+        query = (
+            select(items)
+            .where(
+                items.c.feed_id == feed_id,
+                items.c.is_message.is_(True),
+                items.c.published <= now,
+                or_(items.c.gone_at.is_(None), items.c.gone_at > now - keep_gone),
+            )
+            .order_by(items.c.published.desc(), items.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_row_item(row) for row in connection.execute(query).mappings()]
+
+    def current_items(self, feed_id: str) -> list[Item]:
+        """Every current (not gone) item of a feed, messages and state alike, oldest first."""
+        query = select(items).where(items.c.feed_id == feed_id, items.c.gone_at.is_(None))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(items.c.published, items.c.id)).mappings()
+            return [_row_item(row) for row in rows]
+
+    def next_publication(self, feed_id: str, now: datetime) -> datetime | None:
+        """When the next already-stored message becomes visible (a reminder time in the future)."""
+        query = select(func.min(items.c.published)).where(
+            items.c.feed_id == feed_id,
+            items.c.is_message.is_(True),
+            items.c.published > now,
+            items.c.gone_at.is_(None),
+        )
+        with self.engine.connect() as connection:
+            value = connection.execute(query).scalar()
+        return (
+            items.c.published.type.process_result_value(value, None) if isinstance(value, datetime) else None
+        )
+
+    # --- renditions -------------------------------------------------------------------------------
+    def save_renditions(self, rendered: Iterable[Rendition]) -> None:
+        """Replace the stored bytes of the given feed formats in one transaction."""
+        with self.engine.begin() as connection:
+            for r in rendered:
+                connection.execute(
+                    delete(renditions).where(
+                        and_(renditions.c.feed_id == r.feed_id, renditions.c.format == r.format)
+                    )
+                )
+                connection.execute(insert(renditions).values(**r.__dict__))
+
+    def rendition(self, feed_id: str, fmt: str) -> Rendition | None:
+        """The stored bytes of one feed format, or None before the first render."""
+        query = select(renditions).where(renditions.c.feed_id == feed_id, renditions.c.format == fmt)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return Rendition(**row) if row else None
+
+
+def make_engine(url: str) -> Engine:
+    """An engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor the writer them
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _ensure_feed(connection, feed_id: str, source: str) -> None:
+    exists = connection.execute(select(feeds.c.id).where(feeds.c.id == feed_id)).first()
+    if exists is None:
+        connection.execute(insert(feeds).values(id=feed_id, source=source, validators="{}", failures=0))
+
+
+def _success(now: datetime) -> dict:
+    return {"last_success": now, "last_error": None, "failures": 0, "stale_since": None, "retry_at": None}
+
+
+def _item_row(item: Item) -> dict:
+    data = json.dumps(dict(item.data), sort_keys=True, ensure_ascii=False, default=str)
+    row = {
+        "id": item.id,
+        "key": item.key,
+        "title": item.title,
+        "summary": item.summary,
+        "url": item.url,
+        "category": str(item.category) if item.category is not None else None,
+        "area": item.area,
+        "published": item.published,
+        "updated": item.updated,
+        "starts": item.starts,
+        "ends": item.ends,
+        "data": data,
+        "is_message": item.data.get("kind") != "reading",
+    }
+    canonical = json.dumps({k: _canonical(v) for k, v in row.items()}, sort_keys=True, ensure_ascii=False)
+    row["digest"] = hashlib.sha256(canonical.encode()).hexdigest()
+    return row
+
+
+def _canonical(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _row_item(row) -> Item:
+    return Item(
+        id=row["id"],
+        key=row["key"],
+        title=row["title"],
+        summary=row["summary"],
+        url=row["url"],
+        category=row["category"],
+        area=row["area"],
+        published=row["published"],
+        updated=row["updated"],
+        starts=row["starts"],
+        ends=row["ends"],
+        data=json.loads(row["data"]),
+    )
+
+
+def _chunks(values: list, size: int):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,0 +1,193 @@
+"""The waste vocabulary: keyword mapping onto WasteCategory and the SMS-style reminder line."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .items import WasteCategory
+
+# Checked in order: more specific words first ("Weihnachtsbaum" before "baum", "Bioabfall" before "abfall").
+KEYWORDS: tuple[tuple[WasteCategory, tuple[str, ...]], ...] = (
+    (
+        WasteCategory.CHRISTMAS_TREE,
+        ("weihnachtsbaum", "tannenbaum", "christbaum", "christmas", "xmas", "sapin"),
+    ),
+    (
+        WasteCategory.HAZARDOUS,
+        (
+            "sondermull",
+            "schadstoff",
+            "problemabfall",
+            "problemstoff",
+            "giftmobil",
+            "umweltmobil",
+            "hazardous",
+            "chemical",
+            "dechets dangereux",
+        ),
+    ),
+    (
+        WasteCategory.BULKY,
+        ("sperrmull", "sperrgut", "bulky", "encombrant", "elektroschrott", "altmetall", "schrott"),
+    ),
+    (
+        WasteCategory.GARDEN,
+        (
+            "garten",
+            "grunschnitt",
+            "grungut",
+            "grunabfall",
+            "baumschnitt",
+            "strauchschnitt",
+            "laub",
+            "garden",
+            "yard",
+            "green waste",
+            "dechets verts",
+        ),
+    ),
+    (WasteCategory.ORGANIC, ("bio", "kompost", "organic", "food waste", "braune tonne", "organique", "gft")),
+    (
+        WasteCategory.PAPER,
+        ("papier", "pappe", "karton", "ppk", "blaue tonne", "paper", "cardboard", "carton"),
+    ),
+    (
+        WasteCategory.PACKAGING,
+        (
+            "gelb",
+            "jaune",
+            "verpackung",
+            "wertstoff",
+            "lvp",
+            "packaging",
+            "recycl",
+            "pmc",
+            "plastic",
+            "plastik",
+            "leichtstoff",
+        ),
+    ),
+    (WasteCategory.GLASS, ("glas", "glass", "verre")),
+    (
+        WasteCategory.RESIDUAL,
+        (
+            "rest",
+            "hausmull",
+            "graue tonne",
+            "schwarze tonne",
+            "residual",
+            "general waste",
+            "household waste",
+            "trash",
+            "menager",
+            "ordures",
+        ),
+    ),
+)
+
+CATEGORY_NAMES: dict[str, dict[WasteCategory, str]] = {
+    "de": {
+        WasteCategory.ORGANIC: "Bioabfall",
+        WasteCategory.PAPER: "Papier",
+        WasteCategory.PACKAGING: "Verpackungen",
+        WasteCategory.RESIDUAL: "Restmüll",
+        WasteCategory.GLASS: "Glas",
+        WasteCategory.GARDEN: "Gartenabfälle",
+        WasteCategory.BULKY: "Sperrmüll",
+        WasteCategory.HAZARDOUS: "Schadstoffe",
+        WasteCategory.CHRISTMAS_TREE: "Weihnachtsbäume",
+        WasteCategory.OTHER: "Sonstiges",
+    },
+    "en": {
+        WasteCategory.ORGANIC: "Organic waste",
+        WasteCategory.PAPER: "Paper",
+        WasteCategory.PACKAGING: "Packaging",
+        WasteCategory.RESIDUAL: "Residual waste",
+        WasteCategory.GLASS: "Glass",
+        WasteCategory.GARDEN: "Garden waste",
+        WasteCategory.BULKY: "Bulky waste",
+        WasteCategory.HAZARDOUS: "Hazardous waste",
+        WasteCategory.CHRISTMAS_TREE: "Christmas trees",
+        WasteCategory.OTHER: "Other",
+    },
+}
+
+TOMORROW = {"de": "Morgen", "en": "Tomorrow"}
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and umlauts and collapse spaces, for keyword matching."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", plain).strip()
+
+
+def categorize(label: str, overrides: Mapping[str, str] | None = None) -> WasteCategory:
+    """Map an upstream waste-type label onto the fixed vocabulary; config overrides win."""
+    folded = fold(label)
+    for keyword, category in (overrides or {}).items():
+        if fold(keyword) in folded:
+            return WasteCategory(category)
+    for category, words in KEYWORDS:
+        if any(word in folded for word in words):
+            return category
+    return WasteCategory.OTHER
+
+
+def category_aliases() -> dict[str, WasteCategory]:
+    """Every name a filter may use for a category: the English term and the German and English labels."""
+    aliases: dict[str, WasteCategory] = {}
+    for category in WasteCategory:
+        aliases[category.value] = category
+        for names in CATEGORY_NAMES.values():
+            aliases[fold(names[category])] = category
+    aliases.update(
+        {
+            "bio": WasteCategory.ORGANIC,
+            "rest": WasteCategory.RESIDUAL,
+            "gelb": WasteCategory.PACKAGING,
+            "weihnachtsbaum": WasteCategory.CHRISTMAS_TREE,
+            "garten": WasteCategory.GARDEN,
+        }
+    )
+    return aliases
+
+
+def reminder_time(day: date, at: time, timezone: str) -> datetime:
+    """When the SMS would go out: `at` local time on the evening before the collection day."""
+    return datetime.combine(day - timedelta(days=1), at, tzinfo=ZoneInfo(timezone))
+
+
+def reminder_title(label: str, language: str, place: str | None = None) -> str:
+    """The SMS line, e.g. 'Morgen: Biotonne (Am Haspel)'."""
+    prefix = TOMORROW.get(language, TOMORROW["en"])
+    if place and fold(place) not in fold(label):
+        return f"{prefix}: {label} ({place})"
+    return f"{prefix}: {label}"
+
+
+WEEKDAYS = {
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+
+def format_day(day: date, language: str) -> str:
+    """'Donnerstag, 25.06.2026' or 'Thursday, 2026-06-25'."""
+    if language == "de":
+        return f"{WEEKDAYS['de'][day.weekday()]}, {day:%d.%m.%Y}"
+    return f"{WEEKDAYS['en'][day.weekday()]}, {day.isoformat()}"
+
+
+def pickup_summary(label: str, day: date, language: str, note: str = "") -> str:
+    """The item text: which waste goes out on which day, plus the provider's note."""
+    text = (
+        f"{label}: Abholung am {format_day(day, 'de')}."
+        if language == "de"
+        else (f"{label}: collection on {format_day(day, 'en')}.")
+    )
+    return f"{text} {note.strip()}".strip()

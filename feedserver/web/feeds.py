@@ -1,0 +1,51 @@
+"""/feeds/<id>.<format>: the stored bytes of every feed, whole or filtered, with validators."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, request
+
+from ..filters import FilterError, parse_selection
+from ..output import accepted_filters, current, filtered, formats_of
+from .common import now, runtime, serve_bytes
+from .problems import problem
+
+bp = Blueprint("feeds", __name__)
+MAX_QUERY = 1000  # characters in a feed URL's query string
+
+
+@bp.get("/feeds/<feed_id>.<fmt>")
+def feed(feed_id: str, fmt: str):
+    """One feed in one format; query parameters are its documented filters."""
+    rt = runtime()
+    config = rt.settings.feeds.get(feed_id)
+    if config is None:
+        return problem(404, "Not Found", "There is no feed with this id; see /opml for all feeds.")
+    if fmt not in formats_of(config):
+        return problem(404, "Not Found", f"This feed is available as: {', '.join(formats_of(config))}.")
+    if len(request.query_string) > MAX_QUERY:
+        return problem(414, "URI Too Long", f"The query string is limited to {MAX_QUERY} characters.")
+    query = {name: ",".join(request.args.getlist(name)) for name in request.args}
+    at = now()
+    if not query:
+        served = current(rt, config, fmt, at)
+    else:
+        accepted = accepted_filters(config)
+        try:
+            selection = parse_selection(query, accepted, rt.store.current_items(feed_id))
+        except FilterError as exc:
+            return problem(
+                400,
+                "Bad Request",
+                f"Invalid filter parameter {exc.name!r}: {exc.problem}.",
+                parameter=exc.name,
+                valid=exc.valid,
+            )
+        canonical = urlencode(sorted(query.items()))
+        served = filtered(rt, config, fmt, selection, canonical, at)
+    if served is None:
+        response = problem(503, "Service Unavailable", "This feed has not been fetched successfully yet.")
+        response.headers["Retry-After"] = "60"
+        return response
+    return serve_bytes(served, at)

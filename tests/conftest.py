@@ -1,0 +1,73 @@
+"""Shared fixtures: recorded upstream payloads served over real HTTP on 127.0.0.1, and fresh apps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feedserver.fetch import FetchSettings, Http
+from feedserver.registry import FeedInfo
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def fixture_bytes():
+    """Read a recorded upstream payload: fixture_bytes('ics/erlensee_am_haspel_mh-online.ics')."""
+    return lambda relative: (FIXTURES / relative).read_bytes()
+
+
+@pytest.fixture
+def http() -> Http:
+    """The real upstream client, allowed to reach loopback (where pytest-httpserver listens)."""
+    return Http(FetchSettings(allow_networks=("127.0.0.0/8",), user_agent="feedserver-tests", deadline=10))
+
+
+@pytest.fixture
+def feed_info() -> FeedInfo:
+    """A German feed in Europe/Berlin, as most configured feeds are."""
+    return FeedInfo(id="test-feed", title="Test", language="de", timezone="Europe/Berlin")
+
+
+def write_config(tmp_path: Path, feeds: str, extra: str = "") -> Path:
+    """A config.toml in tmp_path with a SQLite store there and loopback upstreams allowed."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[server]
+base_url = "http://127.0.0.1:8000"
+title = "Test city"
+licence = "dl-de/by-2-0"
+[storage]
+url = "sqlite:///{tmp_path / "feeds.sqlite3"}"
+[fetch]
+allow_networks = ["127.0.0.0/8"]
+deadline = 10
+{extra}
+{feeds}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Build a fresh app (a 'restart') on the same temporary database each time it is called."""
+    from feedserver import create_app
+
+    def build(feeds: str, extra: str = ""):
+        app = create_app(write_config(tmp_path, feeds, extra))
+        app.config["TESTING"] = True
+        return app
+
+    return build
+
+
+def refresh_feed(app, feed_id: str):
+    """Run one pipeline refresh inside the app context."""
+    from feedserver.pipeline import refresh
+
+    with app.app_context():
+        return refresh(app.extensions["feedserver"], feed_id, respect_backoff=False)

@@ -1,0 +1,132 @@
+"""A bad config names file, key and problem in one line, and nothing starts."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from feedserver.cli import main
+from feedserver.config import load
+from feedserver.errors import ConfigError
+from tests.conftest import write_config
+
+GOOD_FEED = """
+[feeds.waste-a]
+source = "ics"
+title = "A"
+url = "https://example.org/a.ics"
+"""
+
+
+@pytest.mark.parametrize(
+    "feeds,extra,key,problem",
+    [
+        (
+            GOOD_FEED.replace('title = "A"', 'title = "A"\ncolour = "red"'),
+            "",
+            "feeds.waste-a.colour",
+            "unknown field",
+        ),
+        (
+            GOOD_FEED.replace('source = "ics"', 'source = "nope"'),
+            "",
+            "feeds.waste-a.source",
+            "unknown source kind",
+        ),
+        (GOOD_FEED.replace("waste-a", "Waste_A"), "", "feeds.Waste_A", "invalid feed id"),
+        (GOOD_FEED + 'every = "soon"\n', "", "feeds.waste-a.every", "not an interval"),
+        (GOOD_FEED + 'every = "5s"\n', "", "feeds.waste-a.every", "between"),
+        (GOOD_FEED.replace('url = "https://example.org/a.ics"', ""), "", "feeds.waste-a.url", "missing"),
+        (
+            GOOD_FEED.replace("https://example.org/a.ics", "ftp://example.org/a.ics"),
+            "",
+            "feeds.waste-a.url",
+            "must be a url",
+        ),
+        (GOOD_FEED + 'reminder = "25:00"\n', "", "feeds.waste-a.reminder", "time of day"),
+        (GOOD_FEED + 'timezone = "Mars/Base"\n', "", "feeds.waste-a.timezone", "unknown time zone"),
+        (
+            GOOD_FEED + 'categories = { "Tonne" = "compost" }\n',
+            "",
+            "feeds.waste-a.categories.Tonne",
+            "must be one of",
+        ),
+        (GOOD_FEED, "[cache]\ntype = 'Memcached'\n", "cache.type", "must be one of"),
+        (GOOD_FEED, "[fetch]\nallow_networks = ['not-a-net']\n", "fetch.allow_networks", "not a network"),
+        (GOOD_FEED, "[bogus]\nx = 1\n", "bogus", "unknown section"),
+        (GOOD_FEED + "max_items = 0\n", "", "feeds.waste-a.max_items", "greater than or equal"),
+    ],
+)
+def test_bad_config_names_file_key_and_problem(tmp_path, feeds, extra, key, problem):
+    # [fetch] is already in the template; a second [fetch] table would be a TOML error, so swap it in.
+    path = write_config(tmp_path, feeds, extra)
+    if extra.startswith("[fetch]"):
+        text = path.read_text().replace('[fetch]\nallow_networks = ["127.0.0.0/8"]\ndeadline = 10\n', "")
+        path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    error = caught.value
+    assert error.file == str(path) and error.key == key
+    assert problem in error.problem.lower(), error.problem
+    assert "\n" not in str(error)
+
+
+def test_toml_syntax_error_names_the_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[server\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load(path)
+
+
+def test_secret_must_be_an_env_reference(tmp_path, monkeypatch):
+    feeds = """
+[feeds.air]
+source = "openaq"
+title = "Air"
+location_id = 2178
+api_key = "literal-key"
+"""
+    with pytest.raises(ConfigError) as caught:
+        load(write_config(tmp_path, feeds))
+    assert caught.value.key == "feeds.air.api_key" and "env" in caught.value.problem
+    monkeypatch.setenv("OPENAQ_KEY", "s3cret")
+    settings = load(write_config(tmp_path, feeds.replace('"literal-key"', '{ env = "OPENAQ_KEY" }')))
+    assert settings.feeds["air"].options["api_key"] == "s3cret"
+
+
+@pytest.mark.parametrize("command", [["check"], ["serve", "--port", "0"], ["fetch"], ["worker"]])
+def test_cli_refuses_bad_config_with_exit_2_and_one_line(tmp_path, command):
+    path = write_config(tmp_path, GOOD_FEED + 'every = "never"\n')
+    result = CliRunner().invoke(main, ["--config", str(path), *command])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [
+        f"error: {path}: feeds.waste-a.every: not an interval: 'never' (use e.g. 90s, 30m, 6h, 1d)"
+    ]
+
+
+def test_cli_check_accepts_good_config(tmp_path):
+    result = CliRunner().invoke(main, ["--config", str(write_config(tmp_path, GOOD_FEED)), "check"])
+    assert result.exit_code == 0 and "ok, 1 feed(s)" in result.output
+
+
+def test_cli_fetch_prints_one_line_per_feed_and_exits_1_on_failure(tmp_path, httpserver, fixture_bytes):
+    httpserver.expect_request("/good.ics").respond_with_data(
+        fixture_bytes("ics/erlensee_am_haspel_mh-online.ics"), content_type="text/calendar"
+    )
+    httpserver.expect_request("/bad.ics").respond_with_data("nope", status=404)
+    feeds = GOOD_FEED.replace(
+        "https://example.org/a.ics", httpserver.url_for("/good.ics")
+    ) + GOOD_FEED.replace("waste-a", "waste-b").replace(
+        "https://example.org/a.ics", httpserver.url_for("/bad.ics")
+    )
+    result = CliRunner().invoke(main, ["--config", str(write_config(tmp_path, feeds)), "fetch"])
+    assert result.exit_code == 1
+    assert "waste-a: ok, 133 new, 0 changed, 0 gone" in result.output
+    assert "waste-b: FAILED: UpstreamError: HTTP 404" in result.output
+
+
+def test_cli_sources_lists_kinds_and_options():
+    result = CliRunner().invoke(main, ["sources"])
+    assert result.exit_code == 0
+    assert "ics  (waste) iCalendar waste calendar" in result.output and "reminder" in result.output
