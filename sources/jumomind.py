@@ -1,0 +1,117 @@
+"""Waste collection dates from Jumomind / MyMüll (Bad Homburg, ZAW Darmstadt-Dieburg, mymuell.de towns)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import time
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from feedserver.errors import OptionError, ParseError
+from feedserver.fetch import Http, Payload
+from feedserver.fields import CategoryMap, ClockTime, TimeZone, Url
+from feedserver.items import Item, make_item
+from feedserver.registry import FeedInfo
+from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
+
+# The JSON handling and colour rules are the same as AbfallNavi's; sharing them keeps both sources consistent.
+from sources.abfallnavi import hex_colour, load_records, parse_day
+
+KIND = "waste"
+TITLE = "Jumomind / MyMüll"
+FILTERS = ("category", "area")
+
+DEFAULT_BASE_URL = "https://{service}.jumomind.com/mmapp/api.php"
+SERVICE_PATTERN = r"[a-z0-9][a-z0-9-]*\Z"  # it becomes part of a host name
+DATES_WEEKS = "3"  # the apps send ws=3; it is part of the request the service expects
+
+
+class Identifier(fields.Field):
+    """A numeric upstream id written as a number or a string in config.toml."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValidationError("must be a number like 106")
+        text = str(value).strip()
+        if not text.isdigit():
+            raise ValidationError("must be a number like 106")
+        return text
+
+
+class Options(Schema):
+    service = fields.String(required=True, validate=validate.Regexp(SERVICE_PATTERN))
+    city_id = Identifier(required=True)
+    area_id = Identifier(required=True)
+    base_url = Url(load_default=None)
+    categories = CategoryMap(load_default=dict)
+    reminder = ClockTime(load_default=time(18, 0))
+    timezone = TimeZone(load_default=None)
+
+
+OPTIONS = Options
+
+
+class Source:
+    def __init__(
+        self,
+        feed: FeedInfo,
+        service: str,
+        city_id: str,
+        area_id: str,
+        base_url: str | None = None,
+        categories=None,
+        reminder: time = time(18, 0),
+        timezone=None,
+    ):
+        self.feed = feed
+        self.city_id = str(city_id)
+        self.area_id = str(area_id)
+        self.base_url = base_url or DEFAULT_BASE_URL.replace("{service}", service)
+        self.categories = categories or {}
+        self.reminder = reminder
+        self.timezone = timezone or feed.timezone
+
+    def fetch(self, http: Http) -> Payload:
+        """Download the area's waste types and its collection dates."""
+        place = {"city_id": self.city_id, "area_id": self.area_id}
+        trash = http.get(self.base_url, params={"r": "trash", **place})
+        # Every served area has at least one waste type: none means the city/area pair is unknown upstream,
+        # and the dates would then be an empty list that looks like "no collections".
+        if not load_records(trash, "trash"):
+            raise OptionError("area_id", self.area_id)
+        dates = http.get(self.base_url, params={"r": "dates/0", **place, "ws": DATES_WEEKS})
+        return replace(dates, related={"trash": trash})
+
+    def parse(self, payload: Payload) -> list[Item]:
+        """One Item per collection day and waste type; raise ParseError on an unexpected shape."""
+        dates = load_records(payload, "dates")
+        related = payload.related.get("trash")
+        if related is None:
+            raise ParseError("the trash response is missing from the payload")
+        types = {str(t["name"]): t for t in load_records(related, "trash") if t.get("name")}
+        pickups: dict[str, Item] = {}
+        for entry in dates:
+            item = self._item(entry, types)
+            pickups.setdefault(item.key, item)
+        return sorted(pickups.values(), key=lambda i: (i.starts, i.key))
+
+    def _item(self, entry: dict[str, Any], types: dict[str, dict[str, Any]]) -> Item:
+        day = parse_day(entry.get("day"))
+        trash_name = str(entry.get("trash_name") or "").strip()
+        kind = types.get(trash_name, {})
+        label = str(entry.get("title") or kind.get("title") or "").strip()
+        if not label:
+            raise ParseError(f"date {entry.get('id')}: neither a title nor a known trash_name")
+        colour = hex_colour(entry.get("color")) or hex_colour(kind.get("color"))
+        language = self.feed.language
+        return make_item(
+            self.feed.id,
+            f"{day.isoformat()}|{trash_name or fold(label)}",
+            title=reminder_title(label, language),
+            published=reminder_time(day, self.reminder, self.timezone),
+            summary=pickup_summary(label, day, language, str(entry.get("description") or "")),
+            category=categorize(label, self.categories),
+            starts=day,
+            data={"label": label, "colour": colour} if colour else {"label": label},
+        )
