@@ -1,0 +1,184 @@
+"""Hourly air quality of one OpenAQ v3 location (government networks worldwide), with threshold alerts."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from marshmallow import fields
+from marshmallow.validate import Range
+
+from feedserver.air import (
+    DEFAULT_STALE_AFTER,
+    WINDOW,
+    AirItems,
+    AirOptions,
+    Reading,
+    Station,
+    normalize_component,
+    normalize_components,
+    thresholds_for,
+    to_micrograms,
+)
+from feedserver.errors import OptionError, ParseError
+from feedserver.fetch import Http, Payload
+from feedserver.fields import Secret, Url
+from feedserver.items import Item
+from feedserver.registry import FeedInfo
+
+KIND = "air"
+TITLE = "OpenAQ location"
+FILTERS = ("component", "station", "min_value")
+BASE_URL = "https://api.openaq.org"
+PAGE_LIMIT = 1000  # one page holds 48 hourly values even from sensors that report every few minutes
+HOUR = timedelta(hours=1)
+
+
+class Options(AirOptions):
+    location_id = fields.Integer(required=True, validate=Range(min=1))
+    api_key = Secret(load_default=None)
+    base_url = Url(load_default=BASE_URL)
+
+
+OPTIONS = Options
+
+
+class Source:
+    def __init__(
+        self,
+        feed: FeedInfo,
+        location_id: int,
+        api_key: str | None = None,
+        components=("o3",),
+        thresholds=None,
+        base_url: str = BASE_URL,
+        stale_after: int = DEFAULT_STALE_AFTER,
+        daily_summary: bool = False,
+    ):
+        self.feed = feed
+        self.location_id = int(location_id)
+        self.api_key = api_key
+        self.components = normalize_components(components)
+        self.base_url = base_url.rstrip("/")
+        self.items = AirItems(feed, thresholds_for(self.components, thresholds), stale_after, daily_summary)
+
+    def fetch(self, http: Http) -> Payload:
+        """The location (for its sensors), plus each wanted sensor's measurements of the last 48 hours."""
+        headers = {"X-API-Key": self.api_key} if self.api_key else {}
+        location = http.get(f"{self.base_url}/v3/locations/{self.location_id}", headers=headers)
+        sensors = sensor_ids(location_record(load_json(location), self.location_id))
+        window = {
+            "datetime_from": _iso(location.fetched_at - WINDOW),
+            "datetime_to": _iso(location.fetched_at),
+            "limit": str(PAGE_LIMIT),
+        }
+        related = {}
+        for component in self.components:
+            if component not in sensors:
+                raise OptionError("components", component, sorted(sensors))
+            url = f"{self.base_url}/v3/sensors/{sensors[component]}/measurements"
+            related[component] = http.get(url, params=window, headers=headers)
+        return replace(location, related=related)
+
+    def parse(self, payload: Payload) -> list[Item]:
+        """Threshold events and the latest reading per component, in µg/m³; ParseError on odd shapes."""
+        record = location_record(load_json(payload), self.location_id)
+        code = str(record.get("id", self.location_id))
+        station = Station(code=code, name=str(record.get("name") or code))
+        if not payload.related:
+            raise ParseError("no sensor measurements came with the location")
+        readings: dict[str, list[Reading]] = {component: [] for component in self.components}
+        for response in payload.related.values():
+            for component, reading in measurements(load_json(response)):
+                if component in readings:
+                    readings[component].append(reading)
+        return self.items.build(station, readings, payload.fetched_at)
+
+
+def load_json(payload: Payload) -> dict:
+    """The response as a JSON object with a `results` list; ParseError for HTML pages and other shapes."""
+    try:
+        document = json.loads(payload.text())
+    except ValueError as exc:
+        raise ParseError(f"OpenAQ response is not JSON: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("results"), list):
+        raise ParseError("OpenAQ response has no 'results' list")
+    return document
+
+
+def location_record(document: dict, location_id: int) -> dict:
+    """The one location of a /v3/locations/{id} response; OptionError when the API found none."""
+    results = document["results"]
+    if not results:
+        raise OptionError("location_id", str(location_id))
+    if not isinstance(results[0], dict):
+        raise ParseError("OpenAQ location is not an object")
+    return results[0]
+
+
+def sensor_ids(location: dict) -> dict[str, int]:
+    """Component code -> sensor id, for the pollutants among the location's sensors (first sensor wins)."""
+    sensors = location.get("sensors")
+    if not isinstance(sensors, list):
+        raise ParseError("OpenAQ location has no 'sensors' list")
+    found: dict[str, int] = {}
+    for sensor in sensors:
+        name = _parameter(sensor).get("name")
+        try:
+            found.setdefault(normalize_component(str(name)), int(sensor["id"]))
+        except ValueError:
+            continue  # parameters that are not pollutants with thresholds (temperature, NO, NOx, ...)
+        except (KeyError, TypeError) as exc:
+            raise ParseError(f"OpenAQ sensor without an id: {sensor!r}") from exc
+    return found
+
+
+def measurements(document: dict) -> Iterator[tuple[str, Reading]]:
+    """(component code, Reading in µg/m³) of a /v3/sensors/{id}/measurements response."""
+    for result in document["results"]:
+        parameter = _parameter(result)
+        try:
+            component = normalize_component(str(parameter.get("name")))
+        except ValueError:
+            continue
+        value = result.get("value")
+        if value is None:
+            continue  # an hour without a valid value
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ParseError(f"OpenAQ value is not a number: {value!r}")
+        start, end = _period(result)
+        micrograms = to_micrograms(float(value), str(parameter.get("units", "")), component)
+        yield component, Reading(start=start, end=end, value=round(micrograms, 3))
+
+
+def _parameter(record) -> dict:
+    parameter = record.get("parameter") if isinstance(record, dict) else None
+    if not isinstance(parameter, dict):
+        raise ParseError(f"OpenAQ record without a parameter: {str(record)[:80]}")
+    return parameter
+
+
+def _period(result: dict) -> tuple[datetime, datetime]:
+    period = result.get("period")
+    if not isinstance(period, dict):
+        raise ParseError("OpenAQ measurement without a period")
+    start = _utc(period.get("datetimeFrom"))
+    end = _utc(period.get("datetimeTo")) if period.get("datetimeTo") else start + HOUR
+    return start, end
+
+
+def _utc(moment) -> datetime:
+    text = moment.get("utc") if isinstance(moment, dict) else None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except (TypeError, ValueError) as exc:
+        raise ParseError(f"OpenAQ time is not ISO 8601: {moment!r}") from exc
+    # the field is named "utc": a value without an offset is UTC, not local time
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
