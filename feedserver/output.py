@@ -61,7 +61,13 @@ def forget(runtime: Runtime, feed_id: str) -> None:
 
 
 def render(
-    runtime: Runtime, feed: FeedSettings, fmt: str, selection: Selection, now: datetime, query: str = ""
+    runtime: Runtime,
+    feed: FeedSettings,
+    fmt: str,
+    selection: Selection,
+    now: datetime,
+    query: str = "",
+    **options,
 ) -> Rendition:
     """Render one format of a feed, optionally narrowed by filters, into bytes with validators."""
     items = _select_items(runtime, feed, fmt, now)
@@ -71,7 +77,7 @@ def render(
     last_modified = max([state.data_changed_at or EPOCH] + [i.published for i in items if i.published <= now])
     last_modified = last_modified.replace(microsecond=0)
     meta = feed_meta(runtime, feed, fmt, last_modified, query)
-    body = FORMATS[fmt].render(meta, items)
+    body = FORMATS[fmt].render(meta, items, **options)  # options: the calendar's alarm
     return Rendition(
         feed_id=feed.id,
         format=fmt,
@@ -90,7 +96,7 @@ def _select_items(runtime: Runtime, feed: FeedSettings, fmt: str, now: datetime)
             for i in runtime.store.current_items(feed.id)
             if i.starts is not None and _day(i.starts) >= (now - EVENTS_BACK).date()
         ]
-        return [i for i in events if i.data.get("kind") != "reading"][:MAX_EVENTS]
+        return [i for i in events if i.data.get("kind") not in ("reading", "notice")][:MAX_EVENTS]
     return runtime.store.messages(feed.id, now, feed.max_items, keep_gone(feed))
 
 
@@ -135,16 +141,17 @@ def current(runtime: Runtime, feed: FeedSettings, fmt: str, now: datetime) -> Se
 
 
 def filtered(
-    runtime: Runtime, feed: FeedSettings, fmt: str, selection: Selection, query: str, now: datetime
+    runtime: Runtime, feed: FeedSettings, fmt: str, selection: Selection, query: str, now: datetime, **options
 ) -> Served | None:
     """The bytes for a filtered request, cached per data version and canonical filter set."""
     base = current(runtime, feed, fmt, now)
     if base is None:
         return None
-    key = f"f:{feed.id}:{fmt}:{base.rendition.etag}:{hashlib.sha256(selection.key.encode()).hexdigest()[:32]}"
+    variant = hashlib.sha256(f"{selection.key}|{sorted(options.items())}".encode()).hexdigest()[:32]
+    key = f"f:{feed.id}:{fmt}:{base.rendition.etag}:{variant}"
     rendition = runtime.cache.get(key)
     if rendition is None:
-        rendition = render(runtime, feed, fmt, selection, now, query)
+        rendition = render(runtime, feed, fmt, selection, now, query, **options)
         runtime.cache.set(key, rendition, timeout=_cache_seconds(base.rendition, now))
     return Served(rendition, base.stale_since, base.every)
 

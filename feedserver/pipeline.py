@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from .errors import NotModified, UpstreamError
 from .fetch import Http
 from .items import Item
+from .moves import reconcile_moves
 from .output import forget, publish
 from .runtime import Runtime
 from .store import Changes
@@ -67,6 +68,8 @@ def refresh(
         source = feed.make_source()
         payload = source.fetch(http)
         items = normalize(source.parse(payload))
+        if feed.kind == "waste":
+            items = reconcile_moves(feed.info, store.current_items(feed.id), items, now)
         changes = store.apply_items(feed.id, items, http.validators, now)
     except NotModified:
         store.record_unchanged(feed.id, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from urllib.parse import urlencode
 
 from flask import Blueprint, request
@@ -27,13 +28,19 @@ def feed(feed_id: str, fmt: str):
     if len(request.query_string) > MAX_QUERY:
         return problem(414, "URI Too Long", f"The query string is limited to {MAX_QUERY} characters.")
     query = {name: ",".join(request.args.getlist(name)) for name in request.args}
+    options = {}
+    if fmt == "ics" and "alarm" in query:
+        options["alarm"] = _alarm(query["alarm"])
+        if options["alarm"] is None:
+            return problem(400, "Bad Request", "alarm must be a time of day like 18:00.", parameter="alarm")
     at = now()
     if not query:
         served = current(rt, config, fmt, at)
     else:
         accepted = accepted_filters(config)
         try:
-            selection = parse_selection(query, accepted, rt.store.current_items(feed_id))
+            filters = {k: v for k, v in query.items() if not (k == "alarm" and options)}
+            selection = parse_selection(filters, accepted, rt.store.current_items(feed_id))
         except FilterError as exc:
             return problem(
                 400,
@@ -43,9 +50,17 @@ def feed(feed_id: str, fmt: str):
                 valid=exc.valid,
             )
         canonical = urlencode(sorted(query.items()))
-        served = filtered(rt, config, fmt, selection, canonical, at)
+        served = filtered(rt, config, fmt, selection, canonical, at, **options)
     if served is None:
         response = problem(503, "Service Unavailable", "This feed has not been fetched successfully yet.")
         response.headers["Retry-After"] = "60"
         return response
     return serve_bytes(served, at)
+
+
+def _alarm(value: str) -> time | None:
+    """'18:00' -> time(18, 0); None when it is not a time of day."""
+    hour, _, minute = value.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and len(minute) == 2 and int(hour) < 24 and int(minute) < 60):
+        return None
+    return time(int(hour), int(minute))
