@@ -154,3 +154,57 @@ def migrate(ctx: click.Context) -> None:
     settings = _settings(ctx)
     Store(settings.storage_url).migrate()
     click.echo("database schema is up to date")
+
+
+@main.command()
+@click.argument("source")
+@click.option("--service", required=True, help="Provider service name, e.g. 'aachen'.")
+@click.option("--place", help="Place (Ort) to list the streets of.")
+@click.option("--street", help="Street to list the house numbers of (needs --place).")
+@click.option("--base-url", help="Provider API base URL (default: the public service).")
+@click.pass_context
+def lookup(ctx: click.Context, source: str, service: str, place, street, base_url) -> None:
+    """Walk a provider's address hierarchy (place -> street -> house number) and print a config snippet."""
+    from .errors import OptionError, UpstreamError
+    from .fetch import Http
+
+    try:
+        module = load_source(source)
+    except KeyError:
+        module = None
+    if module is None or not hasattr(module, "lookup"):
+        click.echo(f"error: source {source!r} has no address lookup (try: abfallnavi)", err=True)
+        ctx.exit(2)
+    settings = _settings(ctx)
+    base = base_url or module.service_url(service)
+    try:
+        rows = module.lookup(Http(settings.fetch), base, place=place, street=street)
+    except OptionError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
+    except UpstreamError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
+    level = "house numbers" if street else "streets" if place else "places"
+    click.echo(f"{len(rows)} {level}:")
+    for row_id, name in rows:
+        click.echo(f"  {row_id:>12}  {name}")
+    click.echo("\nconfig snippet:\n" + _lookup_snippet(source, service, place, street, rows, base_url))
+
+
+def _lookup_snippet(source, service, place, street, rows, base_url) -> str:
+    lines = [
+        f"[feeds.waste-{service}]",
+        f'source = "{source}"',
+        'title = "Abfuhrtermine"',
+        'licence = "dl-de/by-2-0"',
+        f'service = "{service}"',
+    ]
+    lines.append(f'place = "{place}"' if place else '# place = "<one of the places above>"')
+    lines.append(f'street = "{street}"' if street else '# street = "<run again with --place>"')
+    if street:
+        first = rows[0][1] if rows else "<number>"
+        lines.append(f'house_number = "{first}"  # choose yours from the list above' if rows else "")
+    if base_url:
+        lines.append(f'base_url = "{base_url}"')
+    return "\n".join(line for line in lines if line)

@@ -296,3 +296,24 @@ def test_services_are_host_name_labels(service):
 def test_other_services_are_refused(service):
     with pytest.raises(ValidationError):
         abfallnavi.Options().load({"service": service, "place": "A", "street": "B"})
+
+
+def test_cli_lookup_prints_ids_and_a_config_snippet(roetgen, tmp_path):
+    from click.testing import CliRunner
+
+    from feedserver.cli import main
+    from tests.conftest import write_config
+
+    config = str(write_config(tmp_path, ""))
+    base = roetgen.url_for("").rstrip("/")
+    run = lambda *args: CliRunner().invoke(  # noqa: E731
+        main, ["--config", config, "lookup", "abfallnavi", "--service", "zew2", "--base-url", base, *args]
+    )
+    numbers = run("--place", "Roetgen", "--street", "Am Sportplatz")
+    assert numbers.exit_code == 0, numbers.output
+    assert "13 house numbers:" in numbers.output and "22847539  6 A" in numbers.output
+    assert 'street = "Am Sportplatz"' in numbers.output and 'source = "abfallnavi"' in numbers.output
+    streets = run("--place", "Roetgen")
+    assert "106 streets:" in streets.output and "Am Sportplatz" in streets.output
+    wrong = run("--place", "Nörvenick")
+    assert wrong.exit_code == 1 and "Nörvenich" in wrong.output
