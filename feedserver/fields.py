@@ -8,7 +8,7 @@ from datetime import time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields
 
 from .items import WasteCategory
 
@@ -113,3 +113,11 @@ class CategoryMap(fields.Dict):
 
 def _fail(message: str):
     raise ValidationError(message)
+
+
+class WasteOptions(Schema):
+    """Options every waste source shares: category overrides, reminder time and local time zone."""
+
+    categories = CategoryMap(load_default=dict)
+    reminder = ClockTime(load_default=time(18, 0))
+    timezone = TimeZone(load_default=None)

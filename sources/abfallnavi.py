@@ -9,11 +9,11 @@ from dataclasses import replace
 from datetime import date, time
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from feedserver.errors import OptionError, ParseError, UpstreamError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import CategoryMap, ClockTime, TimeZone, Url
+from feedserver.fields import Url, WasteOptions
 from feedserver.items import Item, make_item
 from feedserver.registry import FeedInfo
 from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
@@ -30,15 +30,12 @@ MAX_SUGGESTIONS = 5
 HEX_COLOUR = re.compile(r"[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8}")
 
 
-class Options(Schema):
+class Options(WasteOptions):
     service = fields.String(required=True, validate=validate.Regexp(SERVICE_PATTERN))
     place = fields.String(required=True)
     street = fields.String(required=True)
     house_number = fields.String(load_default=None)
     base_url = Url(load_default=None)
-    categories = CategoryMap(load_default=dict)
-    reminder = ClockTime(load_default=time(18, 0))
-    timezone = TimeZone(load_default=None)
 
 
 OPTIONS = Options

@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import CategoryMap, ClockTime, TimeZone, Url
+from feedserver.fields import Url, WasteOptions
 from feedserver.items import Item, make_item
 from feedserver.registry import FeedInfo
 from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
@@ -40,15 +40,12 @@ class Columns(Schema):
     area = fields.String(load_default=None)
 
 
-class Options(Schema):
+class Options(WasteOptions):
     url = Url(required=True)
     delimiter = fields.String(load_default=None, validate=validate.Length(equal=1))
     encoding = fields.String(load_default="utf-8", validate=_known_encoding)
     columns = fields.Nested(Columns, required=True)
     date_format = fields.String(load_default=None)
-    categories = CategoryMap(load_default=dict)
-    reminder = ClockTime(load_default=time(18, 0))
-    timezone = TimeZone(load_default=None)
 
 
 OPTIONS = Options

@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
-from marshmallow import Schema
 
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import CategoryMap, ClockTime, TimeZone, Url
+from feedserver.fields import Url, WasteOptions
 from feedserver.items import Item, make_item
 from feedserver.registry import FeedInfo
 from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
@@ -35,11 +34,8 @@ MAX_RULE_STEPS = 200_000  # estimated iterations a rule may need before we refus
 PERIOD_DAYS = {"YEARLY": 365, "MONTHLY": 28, "WEEKLY": 7, "DAILY": 1}
 
 
-class Options(Schema):
+class Options(WasteOptions):
     url = Url(required=True)
-    categories = CategoryMap(load_default=dict)
-    reminder = ClockTime(load_default=time(18, 0))
-    timezone = TimeZone(load_default=None)
 
 
 OPTIONS = Options

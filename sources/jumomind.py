@@ -6,11 +6,11 @@ from dataclasses import replace
 from datetime import time
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import CategoryMap, ClockTime, TimeZone, Url
+from feedserver.fields import Url, WasteOptions
 from feedserver.items import Item, make_item
 from feedserver.registry import FeedInfo
 from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
@@ -39,14 +39,11 @@ class Identifier(fields.Field):
         return text
 
 
-class Options(Schema):
+class Options(WasteOptions):
     service = fields.String(required=True, validate=validate.Regexp(SERVICE_PATTERN))
     city_id = Identifier(required=True)
     area_id = Identifier(required=True)
     base_url = Url(load_default=None)
-    categories = CategoryMap(load_default=dict)
-    reminder = ClockTime(load_default=time(18, 0))
-    timezone = TimeZone(load_default=None)
 
 
 OPTIONS = Options
