@@ -82,7 +82,7 @@ def refresh(
             feed.id, message, now, _retry_at(feed.every, state.failures + 1, exc, now)
         )
         if state.stale_since is None:
-            _forget_quietly(runtime, feed.id)  # health changed: cached entries carry it
+            forget(runtime, feed.id)  # health changed: cached entries carry it
         return RefreshResult(feed.id, ok=False, error=f"{message} (failure {failed.failures})")
     _publish_if_needed(runtime, feed, now, changes, state)
     return RefreshResult(feed.id, ok=True, changes=changes)
@@ -93,11 +93,7 @@ def _publish_if_needed(runtime, feed, now, changes: Changes, before) -> None:
     if changes.any or runtime.store.rendition(feed.id, "atom") is None:
         publish(runtime, feed, now)
     elif before.stale_since is not None:
-        _forget_quietly(runtime, feed.id)
-
-
-def _forget_quietly(runtime: Runtime, feed_id: str) -> None:
-    forget(runtime, feed_id)
+        forget(runtime, feed.id)
 
 
 def normalize(items: list[Item]) -> list[Item]:

@@ -21,8 +21,7 @@ from feedserver.fetch import Http, Payload
 from feedserver.fields import TimeZone, Url
 from feedserver.items import Item, make_item
 from feedserver.registry import FeedInfo
-
-from .gtfs_rt import cancel_title, delay_title
+from feedserver.transit import cancel_title, delay_title
 
 KIND = "transit"
 TITLE = "HAFAS departure board delays"
