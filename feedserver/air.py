@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,8 @@ ALIASES = {"pm25": "pm2.5", "pm2,5": "pm2.5", "pm2_5": "pm2.5"}
 UNIT = "µg/m³"
 WINDOW = timedelta(hours=48)  # readings kept for thresholds and the widget series
 DEFAULT_STALE_AFTER = 3 * 3600
+# threshold and daily items leave the 48-hour window but stay in the feeds' history this long
+HISTORY_KEPT = timedelta(days=7)
 
 # Ozone: information threshold 180 µg/m³, alert threshold 240 µg/m³, both 1-hour means
 # (Directive 2008/50/EC Annex XII B; in German law 39. BImSchV § 9).
@@ -215,7 +217,9 @@ class AirItems:
             pairs = [(r.end, r.value) for r in series]
             by_end = {r.end: r for r in series}
             for event in crossings(pairs, thresholds):
-                items.append(self._event_item(station, component, by_end[event.at], event))
+                opening = event.at == series[0].end  # the state before the window is unknown here
+                item = self._event_item(station, component, by_end[event.at], event)
+                items.append(replace(item, data=item.data | {"opening": True}) if opening else item)
             items.append(self._latest_item(station, component, series, fetched_at))
             if self.daily:
                 items.extend(self._daily_items(station, component, series))
@@ -335,6 +339,35 @@ class AirItems:
             "value": value,
             "unit": UNIT,
         }
+
+
+def continue_episodes(history: Iterable[Item], items: list[Item]) -> list[Item]:
+    """Drop window-opening threshold items that only repeat an episode already announced.
+
+    A series starts above a threshold either because the episode began inside the 48-hour window (then the
+    opening item is new) or because the window slid past the episode's start. In the second case the feed's
+    history holds an earlier item of the same station, component and level with no all-clear after it.
+    """
+    announced: dict[tuple, list[Item]] = {}
+    for old in history:
+        if old.data.get("kind") == "threshold":
+            announced.setdefault(_episode_key(old), []).append(old)
+    known_ids = {old.id for olds in announced.values() for old in olds}
+    return [item for item in items if not _repeats(item, announced.get(_episode_key(item), []), known_ids)]
+
+
+def _episode_key(item: Item) -> tuple:
+    return item.data.get("station"), item.data.get("component")
+
+
+def _repeats(item: Item, earlier: list[Item], known_ids: set[str]) -> bool:
+    if not item.data.get("opening") or item.id in known_ids or item.starts is None:
+        return False
+    before = [old for old in earlier if old.starts is not None and old.starts < item.starts]
+    if not before:
+        return False
+    last = max(before, key=lambda old: old.starts)
+    return last.data.get("level") == item.data.get("level")
 
 
 def _iso(moment: datetime) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from .air import continue_episodes
 from .errors import NotModified, UpstreamError
 from .fetch import Http
 from .items import Item
@@ -24,6 +25,7 @@ MAX_TITLE = 300
 MAX_SUMMARY = 10_000
 MAX_FIELD = 1000
 MAX_BACKOFF = timedelta(days=1)
+EPISODE_MEMORY = timedelta(days=14)  # how far back an air episode's first announcement is looked up
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 # Characters XML 1.0 forbids (C0 controls but tab, LF, CR), and lone surrogates.
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -70,6 +72,8 @@ def refresh(
         items = normalize(source.parse(payload))
         if feed.kind == "waste":
             items = reconcile_moves(feed.info, store.current_items(feed.id), items, now)
+        elif feed.kind == "air":
+            items = continue_episodes(store.history(feed.id, now - EPISODE_MEMORY), items)
         changes = store.apply_items(feed.id, items, http.validators, now)
     except NotModified:
         store.record_unchanged(feed.id, now)

@@ -216,6 +216,13 @@ class Store:
         with self.engine.connect() as connection:
             return [_row_item(row) for row in connection.execute(query).mappings()]
 
+    def history(self, feed_id: str, since: datetime) -> list[Item]:
+        """Items published since `since`, current or gone (kept for GONE_RETENTION), oldest first."""
+        query = select(items).where(items.c.feed_id == feed_id, items.c.published >= since)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(items.c.published, items.c.id)).mappings()
+            return [_row_item(row) for row in rows]
+
     def current_items(self, feed_id: str) -> list[Item]:
         """Every current (not gone) item of a feed, messages and state alike, oldest first."""
         query = select(items).where(items.c.feed_id == feed_id, items.c.gone_at.is_(None))

@@ -13,6 +13,7 @@ from marshmallow.validate import Range
 
 from feedserver.air import (
     DEFAULT_STALE_AFTER,
+    HISTORY_KEPT,
     WINDOW,
     AirItems,
     AirOptions,
@@ -30,6 +31,7 @@ from feedserver.items import Item
 from feedserver.registry import FeedInfo
 
 KIND = "air"
+KEEP_GONE = HISTORY_KEPT  # threshold items stay in the feed after leaving the 48-hour window
 TITLE = "OpenAQ location"
 FILTERS = ("component", "station", "min_value")
 BASE_URL = "https://api.openaq.org"

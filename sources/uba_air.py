@@ -15,6 +15,7 @@ from marshmallow.validate import Length, OneOf
 
 from feedserver.air import (
     DEFAULT_STALE_AFTER,
+    HISTORY_KEPT,
     UNIT,
     WINDOW,
     AirItems,
@@ -32,6 +33,7 @@ from feedserver.items import Item
 from feedserver.registry import FeedInfo
 
 KIND = "air"
+KEEP_GONE = HISTORY_KEPT  # threshold items stay in the feed after leaving the 48-hour window
 TITLE = "Umweltbundesamt air quality station"
 FILTERS = ("component", "station", "min_value")
 BASE_URL = "https://www.umweltbundesamt.de/api/air_data/v2"
