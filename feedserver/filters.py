@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .items import Item
 from .waste import category_aliases, fold
@@ -22,21 +22,29 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True)
 class ChoiceFilter:
-    """Keep items whose value (or one of its names) is among the requested ones."""
+    """Keep items whose value (or one of its names) is among the requested ones.
+
+    Valid values are those of the feed's items plus the source's fixed vocabulary (`extra`), so a subscriber
+    may ask for a value that has no item right now (no cancellations yet). An `open` filter (line, stop)
+    accepts any value: a line without delays is normal, and its subscription must not break.
+    """
 
     values: Callable[[Item], Sequence[str | None]]
     aliases: Callable[[], Mapping[str, str]] | None = None
+    extra: tuple[str, ...] = ()
+    open: bool = False
 
     def parse(self, name: str, raw: str, items: Sequence[Item]) -> frozenset[str]:
         """Requested values folded and resolved; FilterError lists the valid ones."""
-        known = {fold(v): v for item in items for v in self.values(item) if v}
+        known = {fold(v): v for v in self.extra}
+        known.update({fold(v): v for item in items for v in self.values(item) if v})
         aliases = {fold(k): v for k, v in (self.aliases() if self.aliases else {}).items()}
         wanted = set()
         for value in _split(name, raw):
             key = fold(value)
             if key in aliases:
                 wanted.add(fold(aliases[key]))
-            elif key in known:
+            elif key in known or self.open:
                 wanted.add(key)
             else:
                 valid = sorted(set(aliases.values()) | set(known.values()))
@@ -77,8 +85,8 @@ FILTERS: dict[str, ChoiceFilter | MinimumFilter] = {
     "area": ChoiceFilter(lambda i: (i.area,)),
     "component": ChoiceFilter(lambda i: (i.data.get("component") or i.category,)),
     "station": ChoiceFilter(lambda i: (i.data.get("station"), i.data.get("station_name"))),
-    "line": ChoiceFilter(lambda i: (i.data.get("line"), i.data.get("route_id"))),
-    "stop": ChoiceFilter(lambda i: (i.data.get("stop_id"), i.data.get("stop_name"))),
+    "line": ChoiceFilter(lambda i: (i.data.get("line"), i.data.get("route_id")), open=True),
+    "stop": ChoiceFilter(lambda i: (i.data.get("stop_id"), i.data.get("stop_name")), open=True),
     "type": ChoiceFilter(_data("type")),
     "min_value": MinimumFilter(lambda i: i.data.get("value"), upper=100000),
     "min_delay": MinimumFilter(lambda i: i.data.get("delay_minutes"), upper=1440),
@@ -87,9 +95,13 @@ WASTE_CATEGORY = ChoiceFilter(lambda i: (i.category,), aliases=category_aliases)
 
 
 def filters_for(source_module, kind: str) -> dict[str, ChoiceFilter | MinimumFilter]:
-    """The filters a feed accepts: those its source declares, with the waste vocabulary for waste feeds."""
+    """The filters a feed accepts: those its source declares, with its fixed vocabulary (VOCABULARY)."""
     names = getattr(source_module, "FILTERS", ())
+    vocabulary = getattr(source_module, "VOCABULARY", {})
     chosen = {name: FILTERS[name] for name in names if name in FILTERS}
+    for name, values in vocabulary.items():
+        if isinstance(chosen.get(name), ChoiceFilter):
+            chosen[name] = replace(chosen[name], extra=tuple(values))
     if kind == "waste" and "category" in chosen:
         chosen["category"] = WASTE_CATEGORY
     return chosen

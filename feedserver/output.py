@@ -85,8 +85,15 @@ def render(
         etag=f'"{hashlib.sha256(body).hexdigest()[:40]}"',
         media_type=FORMATS[fmt].media_type,
         last_modified=last_modified,
-        valid_until=runtime.store.next_publication(feed.id, now),
+        valid_until=_earliest(
+            runtime.store.next_publication(feed.id, now),
+            runtime.store.next_history_end(feed.id, now, keep_gone(feed)),
+        ),
     )
+
+
+def _earliest(*instants: datetime | None) -> datetime | None:
+    return min((i for i in instants if i is not None), default=None)
 
 
 def _select_items(runtime: Runtime, feed: FeedSettings, fmt: str, now: datetime) -> list[Item]:

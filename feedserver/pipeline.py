@@ -17,6 +17,7 @@ from .moves import reconcile_moves
 from .output import forget, publish
 from .runtime import Runtime
 from .store import Changes
+from .transit import carry_first_seen
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ class RefreshResult:
         if self.not_modified:
             return f"{self.feed_id}: ok, not modified upstream"
         c = self.changes
-        return f"{self.feed_id}: ok, {c.added} new, {c.updated} changed, {c.removed} gone"
+        line = f"{self.feed_id}: ok, {c.added} new, {c.updated} changed, {c.removed} gone"
+        return f"{line}; {self.error}" if self.error else line
 
 
 def refresh(
@@ -69,12 +71,9 @@ def refresh(
     try:
         source = feed.make_source()
         payload = source.fetch(http)
-        items = normalize(source.parse(payload))
-        if feed.kind == "waste":
-            items = reconcile_moves(feed.info, store.current_items(feed.id), items, now)
-        elif feed.kind == "air":
-            items = continue_episodes(store.history(feed.id, now - EPISODE_MEMORY), items)
+        items = _reconcile(feed, store, normalize(source.parse(payload)), now)
         changes = store.apply_items(feed.id, items, http.validators, now)
+        too_old = _old_data(feed, source, payload)
     except NotModified:
         store.record_unchanged(feed.id, now)
         _publish_if_needed(runtime, feed, now, Changes(), state)
@@ -88,15 +87,38 @@ def refresh(
         if state.stale_since is None:
             forget(runtime, feed.id)  # health changed: cached entries carry it
         return RefreshResult(feed.id, ok=False, error=f"{message} (failure {failed.failures})")
-    _publish_if_needed(runtime, feed, now, changes, state)
-    return RefreshResult(feed.id, ok=True, changes=changes)
+    if too_old:
+        store.record_stale_data(feed.id, too_old, state.stale_since or now)
+    _publish_if_needed(runtime, feed, now, changes, state, stale=bool(too_old))
+    return RefreshResult(feed.id, ok=True, changes=changes, error=too_old)
 
 
-def _publish_if_needed(runtime, feed, now, changes: Changes, before) -> None:
-    """Render only when the data changed, or when nothing was rendered yet, or health recovered."""
+def _reconcile(feed, store, items: list[Item], now: datetime) -> list[Item]:
+    """Join this fetch with what the feed already said: moved pickups, ongoing episodes, first-seen delays."""
+    if feed.kind == "waste":
+        return reconcile_moves(feed.info, store.current_items(feed.id), items, now)
+    if feed.kind == "air":
+        return continue_episodes(store.history(feed.id, now - EPISODE_MEMORY), items)
+    if feed.kind == "transit":
+        return carry_first_seen(store.current_items(feed.id), items)
+    return items
+
+
+def _old_data(feed, source, payload) -> str | None:
+    """Why an answer counts as stale although it came (the upstream's own clock lags too far), or None."""
+    data_age = getattr(source, "data_age", None)
+    age = data_age(payload) if data_age else None
+    allowed = feed.every + getattr(source, "stale_after", 0)
+    if age is None or age <= allowed:
+        return None
+    return f"upstream data is {int(age)} s old (more than {allowed} s): shown, but marked stale"
+
+
+def _publish_if_needed(runtime, feed, now, changes: Changes, before, stale: bool = False) -> None:
+    """Render only when the data changed, or when nothing was rendered yet, or health changed."""
     if changes.any or runtime.store.rendition(feed.id, "atom") is None:
         publish(runtime, feed, now)
-    elif before.stale_since is not None:
+    elif before.stale_since is not None or stale:
         forget(runtime, feed.id)
 
 

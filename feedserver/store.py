@@ -145,6 +145,13 @@ class Store:
             )
         return self.feed_state(feed_id)
 
+    def record_stale_data(self, feed_id: str, reason: str, since: datetime) -> None:
+        """The upstream answered, but with old data: mark the feed stale since `since`, without backoff."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(feeds).where(feeds.c.id == feed_id).values(last_error=reason[:1000], stale_since=since)
+            )
+
     def record_unchanged(self, feed_id: str, now: datetime) -> None:
         """A successful refresh that found nothing new (304 or identical data)."""
         with self.engine.begin() as connection:
@@ -243,6 +250,19 @@ class Store:
         return (
             items.c.published.type.process_result_value(value, None) if isinstance(value, datetime) else None
         )
+
+    def next_history_end(self, feed_id: str, now: datetime, keep_gone: timedelta) -> datetime | None:
+        """When the next gone message drops out of the feed's history (its gone_at plus `keep_gone`)."""
+        if not keep_gone:
+            return None
+        query = select(func.min(items.c.gone_at)).where(
+            items.c.feed_id == feed_id, items.c.is_message.is_(True), items.c.gone_at > now - keep_gone
+        )
+        with self.engine.connect() as connection:
+            value = connection.execute(query).scalar()
+        if not isinstance(value, datetime):
+            return None
+        return items.c.gone_at.type.process_result_value(value, None) + keep_gone
 
     # --- renditions -------------------------------------------------------------------------------
     def save_renditions(self, rendered: Iterable[Rendition]) -> None:

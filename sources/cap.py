@@ -28,11 +28,12 @@ from feedserver.fetch import Http, Payload
 from feedserver.fields import Url
 from feedserver.items import Item
 from feedserver.registry import FeedInfo
-from sources._cap_common import current_items
+from sources._cap_common import SEVERITIES, current_items
 
 KIND = "alerts"
 TITLE = "CAP alerts (Common Alerting Protocol)"
 FILTERS = ("category", "area")
+VOCABULARY = {"category": SEVERITIES}  # valid even while no alert is active
 
 CAP_NAMESPACES = ("urn:oasis:names:tc:emergency:cap:1.2", "urn:oasis:names:tc:emergency:cap:1.1")
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -21,13 +21,16 @@ from feedserver.fetch import Http, Payload
 from feedserver.fields import Interval, TimeZone, Url
 from feedserver.items import Item, make_item
 from feedserver.registry import FeedInfo
-from feedserver.transit import cancel_title, delay_title, line_label
+from feedserver.transit import HISTORY_KEPT, cancel_title, delay_title
 
+from ._gtfs_alerts import alert_item
 from ._gtfs_static import StaticFeed, load_static, service_day_start
 
 KIND = "transit"
+KEEP_GONE = HISTORY_KEPT  # a passed trip leaves the current view but stays in the feeds this long
 TITLE = "GTFS-Realtime delays and alerts"
 FILTERS = ("line", "stop", "min_delay", "type")
+VOCABULARY = {"type": ("delay", "cancellation", "alert")}
 PROTOBUF_TYPES = (
     "application/x-protobuf",
     "application/octet-stream",
@@ -95,6 +98,10 @@ class Context:
         return {"header_timestamp": self.header, "header_time": self.published.isoformat()}
 
 
+# The last static zip per URL, kept across refreshes (a Source lives for one refresh) so a 304 reuses it.
+_static_bodies: dict[str, Payload] = {}
+
+
 class Source:
     def __init__(
         self,
@@ -111,7 +118,6 @@ class Source:
         self.min_delay = min_delay
         self.stale_after = stale_after  # seconds beyond the polling interval; judged by the core
         self.timezone = timezone
-        self._static: Payload | None = None  # the last static zip, reused when the server answers 304
 
     def fetch(self, http: Http) -> Payload:
         """Fetch the realtime feeds (and the static zip unless unchanged) into one Payload's `related`."""
@@ -134,11 +140,17 @@ class Source:
 
     def _fetch_static(self, http: Http) -> Payload:
         try:
-            self._static = http.get(self.static_url, conditional=True, expect=ZIP_TYPES)
+            static = http.get(self.static_url, conditional=True, expect=ZIP_TYPES)
         except NotModified:
-            if self._static is None:  # validators survived a restart, the body did not
-                self._static = http.get(self.static_url, expect=ZIP_TYPES)
-        return self._static
+            static = _static_bodies.get(self.static_url)
+            if static is None:  # validators survived a restart, the body did not
+                static = http.get(self.static_url, expect=ZIP_TYPES)
+        _static_bodies[self.static_url] = static
+        return static
+
+    def data_age(self, payload: Payload) -> float | None:
+        """Seconds the realtime data had aged when fetched (by its header timestamp), for the core."""
+        return header_age(payload)
 
     def parse(self, payload: Payload) -> list[Item]:
         """Delay, cancellation and alert items; ParseError when a body is not a GTFS-RT FeedMessage."""
@@ -344,81 +356,3 @@ def trip_names(trip, schedule, stops, context: Context) -> tuple[str | None, str
     direction = static_trip.headsign if static_trip else ""
     last_stop = schedule[-1][1] if schedule else (stops[-1].stop_id if stops else "")
     return line, route_id, direction or (context.stop_name(last_stop) if last_stop else None)
-
-
-def alert_item(feed_id: str, entity_id: str, alert, context: Context) -> Item:
-    """One item per service alert, valid over its active periods."""
-    if not entity_id:
-        raise ParseError("alert entity without an id")
-    header = translated(alert.header_text, context.language)
-    routes, stops, trips = _informed(alert)
-    lines = [_route_label(r, context) for r in routes]
-    effect = rt.Alert.Effect.Name(alert.effect) if alert.HasField("effect") else None
-    cause = rt.Alert.Cause.Name(alert.cause) if alert.HasField("cause") else None
-    title = header or (effect or "ALERT").replace("_", " ").capitalize()
-    starts, ends = _validity(alert.active_period, context.zone)
-    return make_item(
-        feed_id,
-        f"alert|{entity_id}",
-        title=f"{line_label(lines[0], context.language)}: {title}" if len(lines) == 1 else title,
-        summary=translated(alert.description_text, context.language),
-        url=translated(alert.url, context.language) or None,
-        published=context.published,
-        updated=context.published,
-        category="alert",
-        area=", ".join(lines) or None,
-        starts=starts,
-        ends=ends,
-        data={
-            "type": "alert",
-            "line": ", ".join(lines) or None,
-            "route_id": ", ".join(routes) or None,
-            "stop_id": ", ".join(stops) or None,
-            "stop_name": ", ".join(context.stop_name(s) for s in stops) or None,
-            "trip_id": ", ".join(trips) or None,
-            "delay_minutes": None,
-            "cause": cause,
-            "effect": effect,
-            "severity": rt.Alert.SeverityLevel.Name(alert.severity_level)
-            if alert.HasField("severity_level")
-            else None,
-            **context.header_data(),
-        },
-    )
-
-
-def _informed(alert) -> tuple[list[str], list[str], list[str]]:
-    routes, stops, trips = {}, {}, {}
-    for entity in alert.informed_entity:
-        for found, value in (
-            (routes, entity.route_id or entity.trip.route_id),
-            (stops, entity.stop_id),
-            (trips, entity.trip.trip_id),
-        ):
-            if value:
-                found[value] = None  # dicts keep first-seen order without duplicates
-    return list(routes), list(stops), list(trips)
-
-
-def _route_label(route_id: str, context: Context) -> str:
-    route = context.static.routes.get(route_id) if context.static else None
-    return (route.label if route else None) or route_id
-
-
-def _validity(periods, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """Earliest start and latest end of the active periods; None where a period is open on that side."""
-    starts = [p.start if p.HasField("start") else 0 for p in periods]
-    ends = [p.end if p.HasField("end") else 0 for p in periods]
-    start = None if not starts or 0 in starts else datetime.fromtimestamp(min(starts), zone)
-    end = None if not ends or 0 in ends else datetime.fromtimestamp(max(ends), zone)
-    return start, end
-
-
-def translated(text, language: str) -> str:
-    """The translation for the feed's language, else an untagged one, else the first."""
-    options = list(text.translation)
-    for wanted in (lambda t: t.language.lower().split("-")[0] == language, lambda t: not t.language):
-        for translation in options:
-            if wanted(translation):
-                return translation.text.strip()
-    return options[0].text.strip() if options else ""

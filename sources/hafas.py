@@ -18,14 +18,16 @@ from marshmallow import Schema, fields, validate
 
 from feedserver.errors import ParseError, UpstreamError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import TimeZone, Url
+from feedserver.fields import Interval, TimeZone, Url
 from feedserver.items import Item, make_item
 from feedserver.registry import FeedInfo
-from feedserver.transit import cancel_title, delay_title
+from feedserver.transit import HISTORY_KEPT, cancel_title, delay_title
 
 KIND = "transit"
+KEEP_GONE = HISTORY_KEPT  # a passed trip leaves the current view but stays in the feeds this long
 TITLE = "HAFAS departure board delays"
 FILTERS = ("line", "stop", "min_delay", "type")
+VOCABULARY = {"type": ("delay", "cancellation")}
 JSON_TYPES = ("application/json", "text/json", "text/plain")
 SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
@@ -36,6 +38,7 @@ class Options(Schema):
     min_delay = fields.Integer(load_default=5, validate=validate.Range(min=0, max=24 * 60))
     duration = fields.Integer(load_default=60, validate=validate.Range(min=1, max=24 * 60))
     timezone = TimeZone(load_default=None)
+    stale_after = Interval(minimum=0, maximum=86400, load_default=90)
 
 
 OPTIONS = Options
@@ -50,8 +53,10 @@ class Source:
         min_delay: int = 5,
         duration: int = 60,
         timezone: str | None = None,
+        stale_after: int = 90,
     ):
         self.feed = feed
+        self.stale_after = stale_after  # seconds beyond the polling interval; judged by the core
         self.base_url = base_url
         self.stop = stop
         self.min_delay = min_delay
@@ -69,12 +74,19 @@ class Source:
         """Download the departure board for the next `duration` minutes."""
         return http.get(self.url, params={"duration": str(self.duration)}, expect=JSON_TYPES)
 
+    def data_age(self, payload: Payload) -> float | None:
+        """Seconds the realtime data had aged when fetched (realtimeDataUpdatedAt or planrtTS), if given."""
+        document = _load(payload)
+        res = _mgate_result(document)
+        stamp = res.get("planrtTS") if res is not None else _fptf_departures(document)[1]
+        try:
+            return payload.fetched_at.timestamp() - int(stamp) if stamp else None
+        except (TypeError, ValueError):
+            return None  # the time is only a hint; parse() judges the board itself
+
     def parse(self, payload: Payload) -> list[Item]:
         """Delay and cancellation items; ParseError for anything that is not a departure board."""
-        try:
-            document = json.loads(payload.body.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ParseError(f"departure board is not JSON: {exc}") from exc
+        document = _load(payload)
         res = _mgate_result(document)
         try:
             if res is not None:
@@ -183,6 +195,13 @@ class Source:
                 "header_time": published.astimezone(UTC).isoformat(),
             },
         )
+
+
+def _load(payload: Payload):
+    try:
+        return json.loads(payload.body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParseError(f"departure board is not JSON: {exc}") from exc
 
 
 def _mgate_result(document) -> dict | None:

@@ -19,11 +19,12 @@ from feedserver.fetch import Http, Payload
 from feedserver.fields import Url
 from feedserver.items import Item
 from feedserver.registry import FeedInfo
-from sources._cap_common import current_items
+from sources._cap_common import SEVERITIES, current_items
 
 KIND = "alerts"
 TITLE = "NINA warnings (warnung.bund.de)"
 FILTERS = ("category", "area")
+VOCABULARY = {"category": SEVERITIES}  # valid even while no alert is active
 BASE_URL = "https://warnung.bund.de/api31"
 ARS_DIGITS = 12
 DISTRICT_DIGITS = 5  # the dashboard is per district: the last 7 digits of the key are always 0

@@ -12,6 +12,7 @@ from marshmallow import fields
 from marshmallow.validate import Range
 
 from feedserver.air import (
+    COMPONENTS,
     DEFAULT_STALE_AFTER,
     HISTORY_KEPT,
     WINDOW,
@@ -34,6 +35,7 @@ KIND = "air"
 KEEP_GONE = HISTORY_KEPT  # threshold items stay in the feed after leaving the 48-hour window
 TITLE = "OpenAQ location"
 FILTERS = ("component", "station", "min_value")
+VOCABULARY = {"component": COMPONENTS}
 BASE_URL = "https://api.openaq.org"
 PAGE_LIMIT = 1000  # one page holds 48 hourly values even from sensors that report every few minutes
 HOUR = timedelta(hours=1)

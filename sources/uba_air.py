@@ -14,6 +14,7 @@ from marshmallow import fields
 from marshmallow.validate import Length, OneOf
 
 from feedserver.air import (
+    COMPONENTS,
     DEFAULT_STALE_AFTER,
     HISTORY_KEPT,
     UNIT,
@@ -36,6 +37,7 @@ KIND = "air"
 KEEP_GONE = HISTORY_KEPT  # threshold items stay in the feed after leaving the 48-hour window
 TITLE = "Umweltbundesamt air quality station"
 FILTERS = ("component", "station", "min_value")
+VOCABULARY = {"component": COMPONENTS}
 BASE_URL = "https://www.umweltbundesamt.de/api/air_data/v2"
 
 COMPONENT_IDS = {"pm10": 1, "co": 2, "o3": 3, "so2": 4, "no2": 5, "pm2.5": 9}
