@@ -1,8 +1,8 @@
-"""The one HTTP client for upstreams: timeouts, deadline, byte cap, conditional GET, Retry-After."""
+"""The one HTTP client for upstreams: timeouts, deadline, byte cap, conditional GET, Retry-After, SSRF."""
 
 from __future__ import annotations
 
-import ipaddress
+import re
 import socket
 import time
 from collections.abc import Iterable, Mapping
@@ -13,11 +13,20 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import requests
+import urllib3
 
-from .errors import NotModified, UpstreamError
+from .errors import NotModified, ParseError, UpstreamError
+from .netguard import AddressPolicy, GuardedAdapter
 
 CHUNK = 64 * 1024
 RETRY_STATUSES = {429, 503}
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+XML_STARTS = (b"<?xml", b"<rss", b"<feed", b"<rdf:rdf", b"<alert")  # data a misconfigured server calls HTML
+# An HTML document start after optional BOM, whitespace, XML declaration and comments: an error page.
+HTML_START = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,8 @@ class FetchSettings:
     allow_networks: tuple[str, ...] = ()
     allow_files: tuple[str, ...] = ()
     user_agent: str = "feedserver"
+    deletion_guard_ratio: float = 0.5  # a fetch removing more than this share of current items is held
+    deletion_guard_min: int = 10  # ... when it removes at least this many
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,12 @@ class Http:
         self.validators: dict[str, dict[str, str]] = {k: dict(v) for k, v in (validators or {}).items()}
         self.session = session or requests.Session()
         self.session.max_redirects = settings.max_redirects
-        self._networks = [ipaddress.ip_network(n, strict=False) for n in settings.allow_networks]
+        # Proxies from the environment would resolve names past the guard: upstream connections are direct.
+        self.session.trust_env = False
+        self.policy = AddressPolicy.from_networks(settings.allow_networks)
+        adapter = GuardedAdapter(self.policy)  # the address actually connected is checked
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
 
     def get(
         self,
@@ -103,10 +119,17 @@ class Http:
         headers: Mapping[str, str] | None = None,
         conditional: bool = False,
         expect: Iterable[str] = (),
+        allow_html: bool = False,
     ) -> Payload:
         """GET url; raise NotModified on 304 (conditional only), UpstreamError on any failure."""
         return self.request(
-            "GET", url, params=params, headers=headers, conditional=conditional, expect=expect
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            conditional=conditional,
+            expect=expect,
+            allow_html=allow_html,
         )
 
     def post(self, url: str, *, data=None, json=None, headers=None, expect: Iterable[str] = ()) -> Payload:
@@ -114,9 +137,26 @@ class Http:
         return self.request("POST", url, data=data, json=json, headers=headers, expect=expect)
 
     def request(
-        self, method: str, url: str, *, conditional: bool = False, expect: Iterable[str] = (), **kwargs
+        self,
+        method: str,
+        url: str,
+        *,
+        conditional: bool = False,
+        expect: Iterable[str] = (),
+        allow_html: bool = False,
+        **kwargs,
     ) -> Payload:
-        """Send one request within the configured limits and return the decoded body."""
+        """Send one request within the configured limits and return the decoded body.
+
+        An HTML page is a ParseError (a portal's maintenance or login page answered with 200) unless the
+        source asks for HTML with allow_html.
+        """
+        payload = self._request(method, url, conditional, tuple(expect), kwargs)
+        if not allow_html and looks_like_html(payload):
+            raise ParseError(f"{_safe(url)} answered with an HTML page instead of data")
+        return payload
+
+    def _request(self, method: str, url: str, conditional: bool, expect: tuple, kwargs) -> Payload:
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
             return self._read_file(url)
@@ -140,25 +180,23 @@ class Http:
             )
             response = self._follow_redirects(response, method, headers, started)
             with response:
-                return self._finish(response, url, conditional, tuple(expect), started)
-        except requests.RequestException as exc:
+                return self._finish(response, url, conditional, expect, started)
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            # urllib3 errors come from reading the body ourselves: cut off, broken compression
             raise UpstreamError(f"{type(exc).__name__} for {_safe(url)}: {exc}") from exc
 
     def check_host(self, url: str) -> None:
-        """Refuse URLs whose host resolves to a loopback, private, link-local or reserved address."""
+        """Refuse URLs whose host resolves to a loopback, private, link-local or metadata address.
+
+        An early, readable refusal; the binding check is the one at connect time (netguard).
+        """
         host = urlsplit(url).hostname
         if not host:
             raise UpstreamError("URL has no host")
         try:
-            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+            self.policy.resolve(host)
         except socket.gaierror as exc:
             raise UpstreamError(f"cannot resolve {host}: {exc.strerror}") from exc
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0].split("%")[0])
-            if not address.is_global and not any(address in net for net in self._networks):
-                raise UpstreamError(
-                    f"refusing {host}: {address} is not a public address (allow it in [fetch] allow_networks)"
-                )
 
     def _conditional_headers(self, url: str) -> dict[str, str]:
         known = self.validators.get(url, {})
@@ -253,6 +291,16 @@ class Http:
         except OSError as exc:
             raise UpstreamError(f"cannot read {path.name}: {exc.strerror}") from exc
         return Payload(body=body, url=url, content_type=_guess_type(path), fetched_at=_now())
+
+
+def looks_like_html(payload: Payload) -> bool:
+    """True when a body is an HTML document (by its media type or its first bytes), not a data format."""
+    media_type = _media_type(payload.content_type)
+    head = payload.body[:4096]
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if media_type in HTML_TYPES and start.startswith(b"<") and not start.startswith(XML_STARTS):
+        return True
+    return HTML_START.match(head) is not None
 
 
 def _guess_type(path: Path) -> str:

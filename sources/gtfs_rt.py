@@ -27,6 +27,7 @@ from ._gtfs_alerts import alert_item
 from ._gtfs_static import StaticFeed, load_static, service_day_start
 
 KIND = "transit"
+MASS_DELETION_GUARD = False  # departures come and go every minute (see feedserver/guard.py)
 KEEP_GONE = HISTORY_KEPT  # a passed trip leaves the current view but stays in the feeds this long
 TITLE = "GTFS-Realtime delays and alerts"
 FILTERS = ("line", "stop", "min_delay", "type")

@@ -24,6 +24,7 @@ from feedserver.registry import FeedInfo
 from feedserver.transit import HISTORY_KEPT, cancel_title, delay_title
 
 KIND = "transit"
+MASS_DELETION_GUARD = False  # departures come and go every minute (see feedserver/guard.py)
 KEEP_GONE = HISTORY_KEPT  # a passed trip leaves the current view but stays in the feeds this long
 TITLE = "HAFAS departure board delays"
 FILTERS = ("line", "stop", "min_delay", "type")

@@ -22,6 +22,7 @@ from feedserver.registry import FeedInfo
 from sources._cap_common import SEVERITIES, current_items
 
 KIND = "alerts"
+MASS_DELETION_GUARD = False  # alerts end and are cancelled all at once (see feedserver/guard.py)
 TITLE = "NINA warnings (warnung.bund.de)"
 FILTERS = ("category", "area")
 VOCABULARY = {"category": SEVERITIES}  # valid even while no alert is active

@@ -1,0 +1,159 @@
+"""Which upstream addresses may be reached, checked on the address actually connected (the SSRF guard).
+
+The check runs inside the connection itself: the host name is resolved once, every resolved address is
+checked, and the socket is opened to a checked address (and its peer checked again). A name that resolves
+to a public address for a pre-check and to 127.0.0.1 a moment later (DNS rebinding) therefore still fails.
+TLS keeps using the host name for SNI and certificate checks, and the Host header is untouched.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util import connection
+
+from .errors import UpstreamError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Cloud instance-metadata endpoints: never public, even when an allowed network happens to contain them
+# (only an allowed network naming exactly that one address lets them through).
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
+)
+LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+LOOPBACK = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
+
+
+class RefusedAddress(UpstreamError):
+    """An upstream host is, or resolves to, an address the [fetch] policy does not allow."""
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Public addresses are allowed; loopback, private, link-local and metadata only when listed."""
+
+    allowed: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def from_networks(cls, networks: Iterable[str]) -> AddressPolicy:
+        """A policy from `[fetch] allow_networks` strings such as "127.0.0.0/8"."""
+        return cls(tuple(ipaddress.ip_network(n, strict=False) for n in networks))
+
+    def permits(self, address: IPAddress) -> bool:
+        """True when an upstream may be reached at this address."""
+        address = _unmapped(address)
+        if address in METADATA_ADDRESSES:
+            return any(net.num_addresses == 1 and address in net for net in self.allowed)
+        if address.is_global and not address.is_multicast:
+            return True
+        return any(address.version == net.version and address in net for net in self.allowed)
+
+    def check(self, host: str, address: IPAddress) -> None:
+        """Raise RefusedAddress unless the address is permitted."""
+        if not self.permits(address):
+            raise RefusedAddress(
+                f"refusing {host}: {address} is not a public address (allow it in [fetch] allow_networks)"
+            )
+
+    def resolve(self, host: str, port: int | None = None) -> list[str]:
+        """Every address of a host, each checked: RefusedAddress if any is refused."""
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = []
+        for info in infos:
+            text = str(info[4][0])
+            self.check(host, ipaddress.ip_address(text.split("%")[0]))
+            if text not in addresses:
+                addresses.append(text)
+        return addresses
+
+    def refusal(self, url: str) -> str | None:
+        """Why a URL's literal host (an IP or localhost) is refused, without resolving; else None."""
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+        if not host or urlsplit(url).scheme.lower() not in ("http", "https"):
+            return None
+        if host in LOCAL_NAMES or host.endswith(".localhost"):
+            if not any(self.permits(a) for a in LOOPBACK):
+                return f"{host} is a loopback name (allow 127.0.0.0/8 in [fetch] allow_networks to use it)"
+            return None
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return None  # a name: checked when it is resolved and connected
+        if not self.permits(address):
+            return f"{address} is not a public address (allow it in [fetch] allow_networks)"
+        return None
+
+
+def _unmapped(address: IPAddress) -> IPAddress:
+    """::ffff:127.0.0.1 is 127.0.0.1: judge IPv4-mapped IPv6 addresses by their IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+class _GuardedConnection:
+    """Mixin for urllib3 connections: resolve, check, connect to the checked address, check the peer."""
+
+    policy: AddressPolicy = AddressPolicy()
+
+    def _new_conn(self) -> socket.socket:
+        try:
+            addresses = self.policy.resolve(self._dns_host, self.port)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        error: Exception = NewConnectionError(self, f"no address for {self.host}")
+        for address in addresses:
+            try:
+                sock = connection.create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError:
+                error = ConnectTimeoutError(self, f"Connection to {self.host} timed out")
+            except OSError as exc:
+                error = NewConnectionError(self, f"Failed to establish a new connection: {exc}")
+            else:
+                return self._checked_peer(sock)
+        raise error
+
+    def _checked_peer(self, sock: socket.socket) -> socket.socket:
+        peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%")[0])
+        if not self.policy.permits(peer):
+            sock.close()
+            self.policy.check(self.host, peer)
+        return sock
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose connections obey an AddressPolicy; proxies are refused."""
+
+    def __init__(self, policy: AddressPolicy, **kwargs):
+        attrs = {"policy": policy}
+        http_conn = type("GuardedHTTPConnection", (_GuardedConnection, HTTPConnection), attrs)
+        https_conn = type("GuardedHTTPSConnection", (_GuardedConnection, HTTPSConnection), attrs)
+        self._pool_classes = {
+            "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
+            "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+        }
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        """The standard pool manager, building guarded pools."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        """Refuse proxies: the proxy would connect wherever the name resolves, past the guard."""
+        raise UpstreamError("upstream requests through a proxy are not supported")
