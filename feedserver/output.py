@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .config import FeedSettings
+from .desk.crisis import crisis_view, on_top
 from .filters import Selection, filters_for
 from .items import Item
+from .publish import after_publish
+from .push.outbox import announce_change
 from .registry import load_source
 from .render import FORMATS, FeedMeta
 from .runtime import Runtime
@@ -51,6 +54,10 @@ def publish(runtime: Runtime, feed: FeedSettings, now: datetime) -> list[Renditi
     rendered = [render(runtime, feed, fmt, Selection(), now) for fmt in formats_of(feed)]
     runtime.store.save_renditions(rendered)
     forget(runtime, feed.id)
+    after_publish(runtime, rendered)  # static publishing: with [publish] dir set, write the files now
+    # Push: queue (one INSERT) the news for WebSub subscribers and ActivityPub followers; the push worker
+    # (feedserver/push/worker.py) delivers it, so a slow subscriber never delays a refresh.
+    announce_change(runtime.store.engine, feed.id, now)
     return rendered
 
 
@@ -70,9 +77,14 @@ def render(
     **options,
 ) -> Rendition:
     """Render one format of a feed, optionally narrowed by filters, into bytes with validators."""
-    items = _select_items(runtime, feed, fmt, now)
+    shown = _select_items(runtime, feed, fmt, now)
+    items = [i for i in shown if not (has_expired(i, now) or embargoed(i, now))]
     if selection.criteria:
         items = selection.apply(accepted_filters(feed), items)
+    # Editorial desk: approved crisis announcements aimed at this feed go on top, in every format and
+    # whatever the filters; the rendition is valid only until the next crisis is published or expires.
+    crisis = crisis_view(runtime.store.engine, feed.id, now, as_events=FORMATS[fmt].dated_only)
+    items = on_top(crisis.items, items)
     state = runtime.store.feed_state(feed.id)
     last_modified = max([state.data_changed_at or EPOCH] + [i.published for i in items if i.published <= now])
     last_modified = last_modified.replace(microsecond=0)
@@ -87,9 +99,36 @@ def render(
         last_modified=last_modified,
         valid_until=_earliest(
             runtime.store.next_publication(feed.id, now),
+            next_expiry(items, now),
+            crisis.next_change,
             runtime.store.next_history_end(feed.id, now, keep_gone(feed)),
         ),
     )
+
+
+def has_expired(item: Item, now: datetime) -> bool:
+    """True when an item carries an expiry (`data["expires"]`, e.g. an announcement) that has passed."""
+    expires = _expiry(item)
+    return expires is not None and expires <= now
+
+
+def embargoed(item: Item, now: datetime) -> bool:
+    """Announcements are shown nowhere before their publication time, not even as a calendar event."""
+    return item.data.get("kind") == "announcement" and item.published > now
+
+
+def next_expiry(items: list[Item], now: datetime) -> datetime | None:
+    """The next instant one of these items expires, so the rendition is re-made without it then."""
+    return min((e for e in map(_expiry, items) if e is not None and e > now), default=None)
+
+
+def _expiry(item: Item) -> datetime | None:
+    value = item.data.get("expires")
+    try:
+        expires = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return expires if expires is not None and expires.tzinfo is not None else None
 
 
 def _earliest(*instants: datetime | None) -> datetime | None:
@@ -129,6 +168,7 @@ def feed_meta(runtime: Runtime, feed: FeedSettings, fmt: str, updated: datetime,
         attribution=feed.attribution,
         updated=updated,
         ttl_seconds=feed.every,
+        hub_url=f"{base}/websub",  # WebSub discovery in the document (feedserver/push/topics.py HUB_PATH)
     )
 
 

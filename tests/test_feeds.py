@@ -233,5 +233,7 @@ def test_bundled_default_config_is_valid():
 
     settings = load(Path(__file__).parent.parent / "config.toml")
     assert len(settings.feeds) >= 3
-    for feed in settings.feeds.values():
+    fetched = [feed for feed in settings.feeds.values() if feed.source != "announcements"]
+    assert len(fetched) >= 3
+    for feed in fetched:  # bundled samples, so `make run` shows real feeds offline
         assert feed.options["url"].startswith("file:///")

@@ -1,0 +1,209 @@
+"""Desk actions shared by the API and the admin page: check the rules, write records and audit, update feeds.
+
+Each action runs in one transaction that first locks the announcement row, so the check and the write see
+the same state. After a change the announcement's own feed is refreshed through the pipeline (fetch -> parse
+-> normalize -> store -> render), and every feed a crisis version targets is re-rendered, so feeds change
+within the same request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ..config import FeedSettings
+from ..items import Item
+from ..output import publish
+from ..pipeline import normalize, refresh
+from ..runtime import Runtime
+from . import records, rules
+from .auth import password_matches, token_digest, well_formed
+from .rules import Announcement, Forbidden, Invalid, NotFound, Unauthorized, User
+
+KIND = "announcements"
+
+
+class Desk:
+    """The editorial desk of one running server."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.engine = runtime.store.engine
+
+    # --- who -------------------------------------------------------------------------------------------
+    def user_for_token(self, token: str | None) -> User:
+        """The user behind a bearer token; Unauthorized when it is missing, unknown or revoked."""
+        if not token or not well_formed(token):
+            raise Unauthorized("Send a valid API token as `Authorization: Bearer <token>`.")
+        with self.engine.connect() as connection:
+            user = records.user_by_token(connection, token_digest(token))
+        if user is None:
+            raise Unauthorized("Send a valid API token as `Authorization: Bearer <token>`.")
+        return user
+
+    def user_for_password(self, name: str, password: str) -> User | None:
+        """The active user with this name and password, or None (same effort either way)."""
+        with self.engine.connect() as connection:
+            user = records.user_by_name(connection, name[:64])
+            stored = records.password_hash(connection, user.id) if user else None
+        matches = password_matches(stored, password)
+        return user if matches and user is not None and user.active else None
+
+    def user(self, user_id: int) -> User | None:
+        """The active user with this id, or None."""
+        with self.engine.connect() as connection:
+            user = records.user_by_id(connection, user_id)
+        return user if user is not None and user.active else None
+
+    def password_fingerprint(self, user_id: int) -> str:
+        """Changes whenever the user's password changes (sessions carry it, so they end then)."""
+        with self.engine.connect() as connection:
+            stored = records.password_hash(connection, user_id) or ""
+        return token_digest(stored)[:16]
+
+    # --- where -----------------------------------------------------------------------------------------
+    def office(self, feed_id: str) -> str | None:
+        """The office an announcements feed belongs to; None for any other or unknown feed."""
+        feed = self.runtime.settings.feeds.get(feed_id)
+        return feed.options.get("office") if feed is not None and feed.kind == KIND else None
+
+    def postable_feeds(self, user: User) -> list[FeedSettings]:
+        """The announcements feeds this user may post into."""
+        feeds = self.runtime.settings.feeds.values()
+        return [f for f in feeds if f.kind == KIND and rules.may_act_in(user, f.options.get("office"))]
+
+    # --- reading ---------------------------------------------------------------------------------------
+    def get(self, user: User, announcement_id: int) -> Announcement:
+        """One announcement with its versions; NotFound or Forbidden."""
+        with self.engine.connect() as connection:
+            found = records.announcement(connection, announcement_id)
+        if found is None:
+            raise NotFound("There is no announcement with this id.")
+        if not rules.readable(user, found, self.office(found.feed_id)):
+            raise Forbidden("This announcement belongs to another office.")
+        return found
+
+    def list(self, user: User, status: str | None = None, feed_id: str | None = None) -> list[Announcement]:
+        """The announcements the user may see, newest first, optionally by status and feed."""
+        feed_ids = None if user.is_admin else [f.id for f in self.postable_feeds(user)]
+        if feed_id is not None:
+            feed_ids = [feed_id] if feed_ids is None or feed_id in feed_ids else []
+        with self.engine.connect() as connection:
+            found = records.announcements_in(connection, feed_ids)
+        return [a for a in found if status is None or a.status == status]
+
+    def audit(self, user: User, announcement_id: int | None = None) -> list[records.AuditEntry]:
+        """Audit log lines the user may read: of one announcement, or of every one they may see."""
+        if announcement_id is not None:
+            ids = [self.get(user, announcement_id).id]
+        else:
+            ids = None if user.is_admin else [a.id for a in self.list(user)]
+        with self.engine.connect() as connection:
+            return records.audit_entries(connection, ids)
+
+    # --- writing ---------------------------------------------------------------------------------------
+    def note(self, user: User, action: str, now: datetime, detail: str = "") -> None:
+        """An audit line for an action that changes no announcement (e.g. a login)."""
+        with self.engine.begin() as connection:
+            records.add_audit(connection, user, action, now, detail=detail)
+
+    def create(self, user: User, feed_id: str, content: Mapping[str, Any], now: datetime) -> Announcement:
+        """Post a new announcement (version 1, pending approval) into an announcements feed."""
+        office = self.office(feed_id)
+        if office is None:
+            raise Invalid({"feed": ["Must be the id of an announcements feed."]})
+        rules.require_office(user, office)
+        content = self._checked(cleaned(content), now)
+        with self.engine.begin() as connection:
+            announcement_id = records.insert_announcement(connection, feed_id, user.id, now)
+            records.insert_version(connection, announcement_id, 1, content, user.id, now)
+            records.add_audit(connection, user, "create", now, announcement_id, 1)
+        return self._after_change(announcement_id, now)
+
+    def edit(
+        self, user: User, announcement_id: int, changes: Mapping[str, Any], now: datetime
+    ) -> Announcement:
+        """Add a version with these changes (pending again); an edit that changes nothing adds none."""
+        with self.engine.begin() as connection:
+            current = self._locked(connection, announcement_id, now)
+            rules.check_edit(user, current, self.office(current.feed_id))
+            content = rules.revised(current.latest, cleaned(changes))
+            if content is None:
+                return current
+            content = self._checked(content, now)
+            number = current.latest.number + 1
+            records.insert_version(connection, announcement_id, number, content, user.id, now)
+            records.add_audit(connection, user, "edit", now, announcement_id, number)
+        return self._after_change(announcement_id, now)
+
+    def approve(self, user: User, announcement_id: int, number: int, now: datetime) -> Announcement:
+        """Approve exactly version `number` (four-eyes); it goes out at its publication time."""
+        with self.engine.begin() as connection:
+            current = self._locked(connection, announcement_id, now)
+            rules.check_approval(user, current, self.office(current.feed_id), number)
+            records.insert_approval(connection, announcement_id, number, user.id, now)
+            records.add_audit(connection, user, "approve", now, announcement_id, number)
+        return self._after_change(announcement_id, now, published_changed=True)
+
+    def withdraw(self, user: User, announcement_id: int, now: datetime) -> Announcement:
+        """Take an announcement out of every feed now; its history stays."""
+        with self.engine.begin() as connection:
+            current = self._locked(connection, announcement_id, now)
+            rules.check_withdrawal(user, current, self.office(current.feed_id))
+            records.mark_withdrawn(connection, announcement_id, user.id, now)
+            records.add_audit(connection, user, "withdraw", now, announcement_id, current.latest.number)
+        return self._after_change(announcement_id, now, published_changed=True)
+
+    def _locked(self, connection, announcement_id: int, now: datetime) -> Announcement:
+        if not records.lock_announcement(connection, announcement_id, now):
+            raise NotFound("There is no announcement with this id.")
+        return records.announcement(connection, announcement_id)
+
+    def _checked(self, content: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """Defaults filled in and the rules across fields applied; Invalid lists what is wrong."""
+        content["publish_at"] = content.get("publish_at") or now
+        content["targets"] = tuple(content.get("targets") or ())
+        errors = rules.content_errors(content, self.runtime.settings.feeds)
+        if errors:
+            raise Invalid(errors)
+        return content
+
+    def _after_change(self, announcement_id: int, now: datetime, published_changed=False) -> Announcement:
+        """Refresh the home feed through the pipeline; re-render the feeds a crisis version targets."""
+        with self.engine.connect() as connection:
+            changed = records.announcement(connection, announcement_id)
+        if changed.feed_id in self.runtime.settings.feeds:
+            refresh(self.runtime, changed.feed_id, now=now, respect_backoff=False)
+        crisis_feeds = rules.crisis_feeds(changed, self.runtime.settings.feeds) if published_changed else ()
+        for feed_id in sorted(crisis_feeds):
+            publish(self.runtime, self.runtime.feed(feed_id), now)
+        return changed
+
+
+def cleaned(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Staff text through the pipeline's normalize(), so the approver approves exactly what readers get."""
+    fields = dict(fields)
+    probe = Item(
+        id="-",
+        key="-",
+        title=fields.get("title") or "",
+        summary=fields.get("text") or "",
+        url=fields.get("link"),
+        published=datetime.now().astimezone(),
+    )
+    [clean] = normalize([probe])
+    errors = {}
+    if "title" in fields:
+        fields["title"] = clean.title if fields["title"] and clean.title != "—" else ""
+        if not fields["title"]:
+            errors["title"] = ["The title has no text once markup is removed."]
+    if "text" in fields:
+        fields["text"] = clean.summary
+    if fields.get("link"):
+        fields["link"] = clean.url
+        if clean.url is None:
+            errors["link"] = ["Must be an http or https link."]
+    if errors:
+        raise Invalid(errors)
+    return fields

@@ -1,0 +1,237 @@
+"""The editorial desk's rules in one place: who may post where, and the four-eyes principle.
+
+Four-eyes, as implemented here:
+- An announcement is a chain of immutable versions; every edit adds one (an edit changing nothing adds none).
+- A version goes out only after a user with the approver (or admin) role who did NOT write that version
+  approves exactly that version number. Naming any other number is refused as stale (409); approving one's
+  own version is refused (403).
+- An edit after approval adds a new, unapproved version: the announcement is pending again and the feeds keep
+  showing the last approved version until the new one is approved (readers never see unapproved text).
+- Withdrawal takes the announcement out of every feed at once; its versions, approvals and audit log stay.
+- Authors, approvers and admins belong to offices; everyone but an admin acts only on feeds whose `office`
+  option is one of their offices.
+Everything here is pure: records come from feedserver.desk.records; actions run in feedserver.desk.actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ROLES = ("author", "approver", "admin")
+APPROVER_ROLES = frozenset({"approver", "admin"})
+ALL_FEEDS = "*"  # the crisis target meaning "every feed"
+EDITABLE = ("title", "text", "link", "starts", "ends", "publish_at", "expires", "crisis", "targets")
+STATUSES = ("pending", "approved", "withdrawn")
+
+
+class DeskError(Exception):
+    """A refused desk action; the web layer turns it into a problem response with this status."""
+
+    status = 400
+    title = "Bad Request"
+
+    def __init__(self, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class Unauthorized(DeskError):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(DeskError):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(DeskError):
+    status, title = 404, "Not Found"
+
+
+class Conflict(DeskError):
+    status, title = 409, "Conflict"
+
+
+class Invalid(DeskError):
+    """Field errors: a dict of field name -> messages (fixed texts, never the submitted values)."""
+
+    status, title = 422, "Unprocessable Content"
+
+    def __init__(self, errors: Mapping[str, list[str]]):
+        super().__init__("The request has invalid fields; see `errors`.", errors=dict(errors))
+
+
+@dataclass(frozen=True)
+class User:
+    """A member of staff (or the program acting with one of their tokens)."""
+
+    id: int
+    name: str
+    role: str
+    offices: frozenset[str] = frozenset()
+    active: bool = True
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One immutable version of an announcement, with its approval if it has one."""
+
+    number: int
+    title: str
+    text: str
+    link: str | None
+    starts: datetime | None
+    ends: datetime | None
+    publish_at: datetime
+    expires: datetime | None
+    crisis: bool
+    targets: tuple[str, ...]
+    author_id: int
+    author: str
+    created_at: datetime
+    approver_id: int | None = None
+    approver: str | None = None
+    approved_at: datetime | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.approver_id is not None
+
+    def content(self) -> dict[str, Any]:
+        """The editable fields, as an edit would give them."""
+        return {name: getattr(self, name) for name in EDITABLE}
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """An announcement posted into one feed: its versions, oldest first, and whether it was withdrawn."""
+
+    id: int
+    feed_id: str
+    created_by: str
+    created_at: datetime
+    versions: tuple[Version, ...] = field(default_factory=tuple)
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[-1]
+
+    @property
+    def published(self) -> Version | None:
+        """The version feeds show: the newest approved one, none once withdrawn."""
+        if self.withdrawn_at is not None:
+            return None
+        return next((v for v in reversed(self.versions) if v.approved), None)
+
+    @property
+    def status(self) -> str:
+        """withdrawn, approved (the newest version is approved) or pending (it awaits approval)."""
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        return "approved" if self.latest.approved else "pending"
+
+
+def may_act_in(user: User, office: str | None) -> bool:
+    """True when the user may work on announcements of a feed belonging to this office."""
+    return user.active and (user.is_admin or (office is not None and office in user.offices))
+
+
+def require_office(user: User, office: str | None) -> None:
+    """Forbidden unless the user belongs to the feed's office (admins belong everywhere)."""
+    if not may_act_in(user, office):
+        raise Forbidden("You may act only on announcements of your own office's feeds.")
+
+
+def check_edit(user: User, announcement: Announcement, office: str | None) -> None:
+    """Any member of the office may add a version, as long as the announcement is not withdrawn."""
+    require_office(user, office)
+    if announcement.withdrawn_at is not None:
+        raise Conflict("This announcement was withdrawn; its history can be read but not changed.")
+
+
+def check_approval(user: User, announcement: Announcement, office: str | None, number: int) -> None:
+    """The four-eyes check: an approver of the office, the exact latest version, not written by them."""
+    if user.role not in APPROVER_ROLES:
+        raise Forbidden("Only users with the approver or admin role may approve.")
+    require_office(user, office)
+    if announcement.withdrawn_at is not None:
+        raise Conflict("This announcement was withdrawn.")
+    latest = announcement.latest
+    if number != latest.number:
+        raise Conflict(
+            f"Version {number} is not the current version; review version {latest.number} and approve that.",
+            current_version=latest.number,
+        )
+    if latest.approved:
+        raise Conflict(f"Version {number} is already approved.", current_version=latest.number)
+    if latest.author_id == user.id:
+        raise Forbidden("Four-eyes rule: a version must be approved by someone other than its author.")
+
+
+def check_withdrawal(user: User, announcement: Announcement, office: str | None) -> None:
+    """Withdrawing needs no second pair of eyes: taking something down must be fast."""
+    require_office(user, office)
+    if announcement.withdrawn_at is not None:
+        raise Conflict("This announcement is already withdrawn.")
+
+
+def content_errors(content: Mapping[str, Any], feed_ids: Collection[str]) -> dict[str, list[str]]:
+    """Rules across fields of one version's content (the schema checked each field on its own)."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if content.get("ends") is not None and content.get("starts") is None:
+        add("ends", "An end needs a start.")
+    elif content.get("ends") is not None and content["ends"] < content["starts"]:
+        add("ends", "The end must not be before the start.")
+    if content.get("expires") is not None and content["expires"] <= content["publish_at"]:
+        add("expires", "The expiry must be after the publication time.")
+    targets = tuple(content.get("targets") or ())
+    if content.get("crisis") and not targets:
+        add("targets", 'A crisis announcement needs targets: a list of feed ids, or "*" for every feed.')
+    elif targets and not content.get("crisis"):
+        add("targets", "Only crisis announcements have targets.")
+    elif ALL_FEEDS in targets and len(targets) > 1:
+        add("targets", '"*" (every feed) cannot be combined with feed ids.')
+    elif any(t != ALL_FEEDS and t not in feed_ids for t in targets):
+        add("targets", "Every target must be the id of a configured feed.")
+    return errors
+
+
+def revised(latest: Version, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The content of the next version (latest plus changes), or None when the changes change nothing."""
+    content = latest.content() | {k: v for k, v in changes.items() if k in EDITABLE}
+    content["targets"] = tuple(content.get("targets") or ())
+    return None if content == latest.content() else content
+
+
+def visible(version: Version, now: datetime) -> bool:
+    """True while a version is between its publication time and its expiry."""
+    return version.publish_at <= now and (version.expires is None or version.expires > now)
+
+
+def targets_feed(version: Version, feed_id: str) -> bool:
+    """True when a crisis version is aimed at this feed."""
+    return version.crisis and (ALL_FEEDS in version.targets or feed_id in version.targets)
+
+
+def crisis_feeds(announcement: Announcement, feed_ids: Iterable[str]) -> set[str]:
+    """Every feed any version of this announcement aimed a crisis at (to re-render after a change)."""
+    feed_ids = list(feed_ids)
+    return {f for v in announcement.versions for f in feed_ids if targets_feed(v, f)}
+
+
+def readable(user: User, announcement: Announcement, office: str | None) -> bool:
+    """Members of the office (and admins) may read an announcement and its audit log."""
+    return may_act_in(user, office)

@@ -1,0 +1,207 @@
+"""marshmallow schemas of the desk API: what requests may carry and what responses look like.
+
+Error messages are fixed texts: they never repeat a submitted value. Rules across fields (an end after its
+start, targets only for crisis announcements) live in feedserver.desk.rules.content_errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from ..config import FEED_ID
+from ..pipeline import FORBIDDEN
+from .rules import ALL_FEEDS, ROLES, STATUSES
+
+MAX_TITLE = 160  # the SMS line
+MAX_TEXT = 10_000
+MAX_LINK = 2000
+MAX_TARGETS = 200
+
+
+class PlainText(fields.String):
+    """Text with the characters XML forbids removed; a single line when `single_line`."""
+
+    def __init__(self, single_line: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.single_line = single_line
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = FORBIDDEN.sub("", super()._deserialize(value, attr, data, **kwargs))
+        if self.single_line:
+            text = " ".join(text.split())
+        return text.replace("\r\n", "\n").strip()
+
+
+class Targets(fields.Field):
+    """Crisis targets: a list of feed ids, or "*" (also written "all") for every feed."""
+
+    default_error_messages = {
+        "invalid": 'Must be a list of feed ids, or "*" for every feed.',
+        "too_many": f"At most {MAX_TARGETS} targets.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs) -> tuple[str, ...]:
+        if value in (ALL_FEEDS, "all"):
+            return (ALL_FEEDS,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.make_error("invalid")
+        if len(value) > MAX_TARGETS:
+            raise self.make_error("too_many")
+        if not all(v == ALL_FEEDS or FEED_ID.fullmatch(v) for v in value):
+            raise self.make_error("invalid")
+        return tuple(dict.fromkeys(value))
+
+    def _serialize(self, value, attr, obj, **kwargs) -> list[str]:
+        return list(value or ())
+
+
+class AnnouncementContent(Schema):
+    """The editable fields of an announcement; each edit stores them as a new version."""
+
+    class Meta:
+        unknown = RAISE
+
+    title = PlainText(
+        single_line=True,
+        required=True,
+        validate=validate.Length(1, MAX_TITLE),
+        metadata={"description": "The SMS line: one short line of plain text."},
+    )
+    text = PlainText(load_default="", validate=validate.Length(max=MAX_TEXT))
+    link = fields.Url(
+        schemes={"http", "https"},
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=MAX_LINK),
+        metadata={"description": "http or https only."},
+    )
+    starts = fields.AwareDateTime(
+        load_default=None, allow_none=True, metadata={"description": "With a start it is an event (.ics)."}
+    )
+    ends = fields.AwareDateTime(load_default=None, allow_none=True)
+    publish_at = fields.AwareDateTime(
+        load_default=None, allow_none=True, metadata={"description": "When it appears; default: now."}
+    )
+    expires = fields.AwareDateTime(
+        load_default=None, allow_none=True, metadata={"description": "When it leaves the feeds."}
+    )
+    crisis = fields.Boolean(
+        load_default=False, metadata={"description": "On top of every targeted feed once approved."}
+    )
+    targets = Targets(
+        load_default=tuple,
+        metadata={"description": 'Crisis only: feed ids, or "*" for every feed.'},
+    )
+
+
+class AnnouncementCreate(AnnouncementContent):
+    """A new announcement (its first version) posted into one announcements feed."""
+
+    feed = fields.String(
+        required=True,
+        validate=validate.Regexp(FEED_ID, error="Must be the id of an announcements feed."),
+        metadata={"description": "The id of a feed with source = announcements."},
+    )
+
+
+class AnnouncementUpdate(AnnouncementContent):
+    """An edit: PUT sends every field, PATCH only the changed ones; either adds a new version."""
+
+
+class Approval(Schema):
+    """Approve exactly this version (it must be the current one)."""
+
+    class Meta:
+        unknown = RAISE
+
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class ListQuery(Schema):
+    """Query parameters of the announcement list."""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    feed = fields.String(load_default=None, validate=validate.Regexp(FEED_ID))
+
+
+class VersionOut(AnnouncementContent):
+    """One immutable version as the API shows it."""
+
+    version = fields.Integer(attribute="number")
+    author = fields.String()
+    created_at = fields.AwareDateTime()
+    approved_by = fields.String(attribute="approver", allow_none=True)
+    approved_at = fields.AwareDateTime(allow_none=True)
+
+
+class AnnouncementOut(Schema):
+    """An announcement with its status and every version, oldest first."""
+
+    id = fields.Integer()
+    feed = fields.String(attribute="feed_id")
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    current_version = fields.Function(lambda a: a.latest.number)
+    published_version = fields.Function(lambda a: a.published.number if a.published else None)
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+    withdrawn_at = fields.AwareDateTime(allow_none=True)
+    withdrawn_by = fields.String(allow_none=True)
+    versions = fields.List(fields.Nested(VersionOut))
+
+
+class AuditEntryOut(Schema):
+    """One audit log line."""
+
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    action = fields.String()
+    announcement = fields.Integer(attribute="announcement_id", allow_none=True)
+    version = fields.Integer(allow_none=True)
+    detail = fields.String()
+
+
+class UserOut(Schema):
+    """The user a token belongs to."""
+
+    name = fields.String()
+    role = fields.String(metadata={"enum": list(ROLES)})
+    offices = fields.Function(lambda u: sorted(u.offices))
+
+
+def field_errors(messages: Any, schema: Schema) -> dict[str, list[str]]:
+    """marshmallow's messages keyed by known field names only (unknown keys are input, so not echoed)."""
+    if not isinstance(messages, dict):
+        return {"_schema": ["Invalid input."]}
+    known = set(schema.fields) | {"_schema"}
+    errors: dict[str, list[str]] = {}
+    for name, problems in messages.items():
+        key = name if name in known else "_unknown"
+        text = ["Unknown field."] if key == "_unknown" else _flatten(problems)
+        errors[key] = sorted(set(errors.get(key, []) + text))
+    return errors
+
+
+def _flatten(problems: Any) -> list[str]:
+    if isinstance(problems, str):
+        return [problems]
+    if isinstance(problems, dict):
+        return [p for value in problems.values() for p in _flatten(value)]
+    if isinstance(problems, list):
+        return [p for value in problems for p in _flatten(value)]
+    return ["Invalid value."]
+
+
+def load(schema: Schema, data: Any, partial: bool = False) -> dict[str, Any]:
+    """Validate data with a schema; ValidationError carries cleaned field errors in `.messages`."""
+    if not isinstance(data, dict):
+        raise ValidationError({"_schema": ["The body must be a JSON object."]})
+    try:
+        return schema.load(data, partial=partial)
+    except ValidationError as exc:
+        raise ValidationError(field_errors(exc.messages, schema)) from None

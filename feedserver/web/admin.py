@@ -1,0 +1,243 @@
+"""/admin: the editorial desk for people: log in, draft, edit, approve, withdraw, read the audit log.
+
+Server-rendered forms, no JavaScript. The one cookie of this server (see admin_session.py) lives here, and
+every POST carries a CSRF token. Without `[server] secret_key` the whole page answers 503 and logs why.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from ..desk import schemas
+from ..desk.actions import Desk
+from ..desk.rules import APPROVER_ROLES, STATUSES, DeskError, Invalid, NotFound
+from .admin_forms import form_content, form_values, submitted_values
+from .admin_session import AdminSession, clear_session, csrf_token, csrf_valid, read_session, write_session
+from .common import now, runtime
+from .problems import problem
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+log = logging.getLogger(__name__)
+MAX_ID = 2**31 - 1
+STATUS_LABELS = {"pending": "Wartet auf Freigabe", "approved": "Freigegeben", "withdrawn": "Zurückgezogen"}
+
+
+@bp.before_request
+def guard():
+    """503 without a secret key; read the session cookie; every POST must carry its session's CSRF token."""
+    secret = runtime().settings.server.secret_key
+    if not secret:
+        if not current_app.extensions.get("feedserver.admin.warned"):
+            current_app.extensions["feedserver.admin.warned"] = True
+            log.warning(
+                '/admin is off: set [server] secret_key = { env = "FEEDSERVER_SECRET_KEY" } to enable it'
+            )
+        return problem(503, "Service Unavailable", "The admin page is not configured on this server.")
+    g.secret, g.desk = secret, Desk(runtime())
+    g.session = read_session(secret)
+    g.user = _logged_in_user(g.session)
+    if request.method == "POST" and not csrf_valid(secret, g.session, request.form.get("csrf_token")):
+        return problem(400, "Bad Request", "The form's CSRF token is missing or invalid; reload the page.")
+    return None
+
+
+@bp.after_request
+def finish(response):
+    """Nothing here may be cached; the session cookie is written only by this blueprint."""
+    response.headers["Cache-Control"] = "no-store"
+    if g.get("new_session") is not None:
+        write_session(response, g.secret, g.new_session)
+    elif g.get("end_session"):
+        clear_session(response)
+    return response
+
+
+@bp.errorhandler(DeskError)
+def refused(exc: DeskError):
+    return _page("admin/error.html", exc.status, error=exc, title=exc.title)
+
+
+def _logged_in_user(session: AdminSession | None):
+    if session is None or session.user_id is None:
+        return None
+    user = g.desk.user(session.user_id)
+    if user is None or not hmac.compare_digest(g.desk.password_fingerprint(user.id), session.fingerprint):
+        return None  # disabled, or the password changed since this session began
+    return user
+
+
+def _page(template: str, status: int = 200, **context):
+    session = g.get("new_session") or g.get("session")
+    zone = ZoneInfo(runtime().settings.server.timezone)
+    html = render_template(
+        template,
+        user=g.get("user"),
+        csrf=csrf_token(g.secret, session) if session else "",
+        local=lambda value: _local(value, zone),
+        status_labels=STATUS_LABELS,
+        **context,
+    )
+    return html, status, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _local(value: datetime | None, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%d.%m.%Y %H:%M") if value else "–"
+
+
+def _login_required():
+    return None if g.user is not None else redirect(url_for(".login_form"))
+
+
+def _checked_id(announcement_id: int) -> int:
+    if announcement_id > MAX_ID:
+        raise NotFound("There is no announcement with this id.")
+    return announcement_id
+
+
+# --- login ----------------------------------------------------------------------------------------------
+@bp.get("/login")
+def login_form():
+    """The login form (it starts an anonymous session that carries the form's CSRF token)."""
+    if g.session is None:
+        g.new_session = AdminSession.anonymous()
+    return _page("admin/login.html", title="Anmelden")
+
+
+@bp.post("/login")
+def login():
+    """Check name and password; on success start a fresh session."""
+    name = request.form.get("name", "")[:64]
+    user = g.desk.user_for_password(name, request.form.get("password", "")[:1024])
+    if user is None:
+        return _page("admin/login.html", 401, title="Anmelden", failed=True)
+    g.new_session = AdminSession.logged_in(user.id, g.desk.password_fingerprint(user.id))
+    g.desk.note(user, "login", now())
+    return redirect(url_for(".index"))
+
+
+@bp.post("/logout")
+def logout():
+    """End the session."""
+    g.end_session = True
+    return redirect(url_for(".login_form"))
+
+
+# --- announcements --------------------------------------------------------------------------------------
+@bp.get("/")
+def index():
+    """Announcements of the user's offices by status: pending first."""
+    if (redirect_to := _login_required()) is not None:
+        return redirect_to
+    found = g.desk.list(g.user)
+    groups = {status: [a for a in found if a.status == status] for status in STATUSES}
+    return _page("admin/index.html", title="Redaktion", groups=groups)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    """Draft a new announcement (version 1, pending approval)."""
+    if (redirect_to := _login_required()) is not None:
+        return redirect_to
+    feeds = g.desk.postable_feeds(g.user)
+    if request.method == "GET":
+        return _form_page(None, feeds, form_values(None, _zone()))
+    data = form_content(request.form, _zone(), with_feed=True)
+    try:
+        fields = schemas.load(schemas.AnnouncementCreate(), data)
+        created = g.desk.create(g.user, fields.pop("feed"), fields, now())
+    except (ValidationError, Invalid) as exc:
+        return _form_page(None, feeds, submitted_values(request.form), _errors(exc))
+    return redirect(url_for(".detail", announcement_id=created.id))
+
+
+@bp.get("/announcements/<int:announcement_id>")
+def detail(announcement_id: int):
+    """One announcement with its versions, and the approve and withdraw buttons where allowed."""
+    if (redirect_to := _login_required()) is not None:
+        return redirect_to
+    found = g.desk.get(g.user, _checked_id(announcement_id))
+    may_approve = (
+        found.status == "pending" and g.user.role in APPROVER_ROLES and found.latest.author_id != g.user.id
+    )
+    audit = g.desk.audit(g.user, found.id)
+    return _page(
+        "admin/announcement.html", title=found.latest.title, a=found, may_approve=may_approve, audit=audit
+    )
+
+
+@bp.route("/announcements/<int:announcement_id>/edit", methods=["GET", "POST"])
+def edit(announcement_id: int):
+    """Edit: the form saves a new version, which needs a new approval."""
+    if (redirect_to := _login_required()) is not None:
+        return redirect_to
+    found = g.desk.get(g.user, _checked_id(announcement_id))
+    if request.method == "GET":
+        return _form_page(found, [], form_values(found.latest, _zone()))
+    data = form_content(request.form, _zone(), with_feed=False)
+    try:
+        changes = schemas.load(schemas.AnnouncementUpdate(), data)
+        if changes.get("publish_at") is None:
+            changes.pop("publish_at", None)  # an empty field keeps the current publication time
+        g.desk.edit(g.user, found.id, changes, now())
+    except (ValidationError, Invalid) as exc:
+        return _form_page(found, [], submitted_values(request.form), _errors(exc))
+    return redirect(url_for(".detail", announcement_id=found.id))
+
+
+@bp.post("/announcements/<int:announcement_id>/approve")
+def approve(announcement_id: int):
+    """Approve the version named in the form (the one the approver was shown)."""
+    if (redirect_to := _login_required()) is not None:
+        return redirect_to
+    version = request.form.get("version", "")
+    if not version.isdigit() or len(version) > 9:
+        return problem(400, "Bad Request", "The form names no valid version.")
+    g.desk.approve(g.user, _checked_id(announcement_id), int(version), now())
+    return redirect(url_for(".detail", announcement_id=announcement_id))
+
+
+@bp.post("/announcements/<int:announcement_id>/withdraw")
+def withdraw(announcement_id: int):
+    """Withdraw: out of every feed now, history kept."""
+    if (redirect_to := _login_required()) is not None:
+        return redirect_to
+    g.desk.withdraw(g.user, _checked_id(announcement_id), now())
+    return redirect(url_for(".detail", announcement_id=announcement_id))
+
+
+@bp.get("/audit")
+def audit():
+    """The audit log of everything the user may see."""
+    if (redirect_to := _login_required()) is not None:
+        return redirect_to
+    return _page("admin/audit.html", title="Protokoll", entries=g.desk.audit(g.user))
+
+
+def _form_page(found, feeds, values, errors=None):
+    all_feeds = list(runtime().settings.feeds.values())
+    status = 422 if errors else 200
+    title = "Meldung bearbeiten" if found else "Neue Meldung"
+    return _page(
+        "admin/form.html",
+        status,
+        title=title,
+        a=found,
+        feeds=feeds,
+        all_feeds=all_feeds,
+        v=values,
+        errors=errors or {},
+    )
+
+
+def _errors(exc: ValidationError | Invalid) -> dict[str, list[str]]:
+    return exc.messages if isinstance(exc, ValidationError) else exc.extra["errors"]
+
+
+def _zone() -> str:
+    return runtime().settings.server.timezone

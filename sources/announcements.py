@@ -1,0 +1,127 @@
+"""Announcements from the city's own editorial desk (four-eyes approved), one feed per office or topic.
+
+The upstream of this source is not an HTTP service but the desk tables: `fetch` reads the approved, not
+withdrawn, not expired announcements posted into this feed (the newest approved version of each) and hands
+them on as a JSON payload; `parse` turns that payload into Items like any other source, and the pipeline's
+normalize() cleans staff text exactly like upstream text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from feedserver.desk.records import live_announcements
+from feedserver.errors import ParseError
+from feedserver.fetch import Payload
+from feedserver.items import Item, make_item
+from feedserver.registry import FeedInfo
+
+KIND = "announcements"
+TITLE = "Editorial desk announcements (four-eyes approved)"
+FILTERS = ()
+MEDIA_TYPE = "application/vnd.feedserver.desk+json"
+
+
+class Options(Schema):
+    office = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"[a-z0-9][a-z0-9_-]{0,63}", error="must be a short office name like 'presse'"
+        ),
+        metadata={"description": "The office whose staff may post into this feed."},
+    )
+
+
+OPTIONS = Options
+
+
+class Source:
+    def __init__(self, feed: FeedInfo, office: str):
+        self.feed = feed
+        self.office = office
+
+    def fetch(self, store) -> Payload:
+        """Read the published versions of this feed's announcements from the desk tables (no HTTP)."""
+        now = datetime.now(UTC)
+        with store.engine.connect() as connection:
+            found = live_announcements(connection, self.feed.id)
+        # Expired ones leave the store at the next refresh; output hides them at the instant they expire.
+        records = [
+            published_record(a.id, a.published)
+            for a in found
+            if a.published.expires is None or a.published.expires > now
+        ]
+        body = json.dumps(records, sort_keys=True).encode("utf-8")
+        return Payload(body=body, url=f"desk:{self.feed.id}", content_type=MEDIA_TYPE, fetched_at=now)
+
+    def parse(self, payload: Payload) -> list[Item]:
+        """One Item per announcement, from its published version; ParseError on anything else."""
+        try:
+            records = json.loads(payload.body)
+            if not isinstance(records, list):
+                raise TypeError("not a list")
+            return [announcement_item(self.feed.id, record) for record in records]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ParseError(f"desk payload is not a list of announcement records: {exc}") from exc
+
+
+def published_record(announcement_id: int, version) -> dict[str, Any]:
+    """The JSON form of a published version (what the source's payload carries)."""
+    return {
+        "announcement": announcement_id,
+        "version": version.number,
+        "title": version.title,
+        "text": version.text,
+        "link": version.link,
+        "starts": _iso(version.starts),
+        "ends": _iso(version.ends),
+        "publish_at": _iso(version.publish_at),
+        "expires": _iso(version.expires),
+        "approved_at": _iso(version.approved_at),
+        "crisis": version.crisis,
+    }
+
+
+def announcement_item(home_feed_id: str, record: Mapping[str, Any]) -> Item:
+    """The Item of a published version; its id depends only on the home feed and the announcement."""
+    version = int(record["version"])
+    published = _time(record["publish_at"])
+    approved = _time(record.get("approved_at"))
+    return make_item(
+        home_feed_id,
+        f"announcement:{int(record['announcement'])}",
+        title=str(record["title"]),
+        summary=str(record.get("text") or ""),
+        url=record.get("link"),
+        published=published,
+        updated=max(published, approved) if version > 1 and approved else None,
+        starts=_time(record.get("starts")),
+        ends=_time(record.get("ends")),
+        category="crisis" if record.get("crisis") else None,
+        data={
+            "kind": "announcement",
+            "announcement": int(record["announcement"]),
+            "version": version,
+            "sequence": version - 1,  # iCalendar SEQUENCE: calendar apps replace the event on a new version
+            "expires": record.get("expires"),  # output drops the item from every view at this instant
+            "crisis": bool(record.get("crisis")),
+        },
+    )
+
+
+def _time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("naive timestamp in desk payload")
+    return parsed
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
