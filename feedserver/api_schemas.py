@@ -1,0 +1,344 @@
+"""The JSON API's shapes: marshmallow schemas that serialize every response and generate /openapi.json."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from marshmallow import Schema, fields, validate
+
+from .filters import FILTERS, MAX_LENGTH, MinimumFilter
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+HEALTH = ("ok", "stale", "pending")
+
+
+def _uri(**kwargs) -> fields.String:
+    return fields.String(metadata={"format": "uri", **kwargs.pop("metadata", {})}, **kwargs)
+
+
+def _when(description: str, **kwargs) -> fields.AwareDateTime:
+    return fields.AwareDateTime(
+        allow_none=True, required=True, metadata={"description": description}, **kwargs
+    )
+
+
+class DateOrDateTime(fields.Field):
+    """An ISO date (all-day events) or an ISO date-time with offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.isoformat() if isinstance(value, date | datetime) else None
+
+
+class LicenceSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "Licence id, e.g. dl-de/by-2-0."})
+    name = fields.String(required=True)
+    url = _uri(required=True)
+
+
+class MetaSchema(Schema):
+    """The data's age and health plus licence and attribution; part of every response."""
+
+    generated_at = fields.AwareDateTime(
+        required=True, metadata={"description": "When this response body was generated."}
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(HEALTH),
+        metadata={
+            "description": "ok: last poll succeeded; stale: the last poll failed and the last good data is "
+            "served; pending: not fetched successfully yet. For responses about several feeds, the worst."
+        },
+    )
+    last_success = _when("Last successful poll (for several feeds: the oldest).")
+    stale_since = _when("Since when polls fail (for several feeds: the earliest), else null.")
+    last_change = _when("When the data last changed (for several feeds: the latest).")
+    licence = fields.Nested(
+        LicenceSchema,
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The data's licence (for several feeds: the server's default; see each feed)."
+        },
+    )
+    attribution = fields.String(
+        required=True, metadata={"description": "Whom to credit when using the data."}
+    )
+
+
+class HealthSchema(Schema):
+    """One feed's polling health."""
+
+    status = fields.String(required=True, validate=validate.OneOf(HEALTH))
+    last_success = _when("Last successful poll.")
+    last_attempt = _when("Last poll, successful or not.")
+    last_change = _when("When the items last changed.")
+    stale_since = _when("Since when polls fail; null when healthy.")
+    failures = fields.Integer(required=True, metadata={"description": "Consecutive failed polls."})
+    next_attempt = _when("Earliest next poll while backing off after failures.")
+    last_error = fields.String(
+        allow_none=True, required=True, metadata={"description": "Message of the last failure, if failing."}
+    )
+
+
+class FormatSchema(Schema):
+    format = fields.String(required=True, metadata={"description": "rss, atom, json or ics."})
+    media_type = fields.String(required=True)
+    url = _uri(required=True)
+
+
+class FilterSchema(Schema):
+    """A query parameter a feed accepts, on its feed URLs and on /api/v1/feeds/{id}/items."""
+
+    name = fields.String(required=True)
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(("choice", "minimum")),
+        metadata={"description": "choice: comma-separated values from `values`; minimum: a number."},
+    )
+    values = fields.List(
+        fields.String(), required=True, metadata={"description": "Valid values (choice filters)."}
+    )
+    minimum = fields.Float(allow_none=True, required=True)
+    maximum = fields.Float(allow_none=True, required=True)
+
+
+class FeedLinksSchema(Schema):
+    self = _uri(required=True)
+    items = _uri(required=True)
+    html = _uri(required=True, metadata={"description": "The feed's human page."})
+
+
+class FeedSummarySchema(Schema):
+    """A feed as listed in the catalogue."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "waste, air, transit, alerts, ..."})
+    source = fields.String(required=True, metadata={"description": "The source kind (see /api/v1/sources)."})
+    language = fields.String(required=True)
+    licence = fields.Nested(LicenceSchema, required=True)
+    attribution = fields.String(required=True)
+    every = fields.Integer(required=True, metadata={"description": "Polling interval in seconds."})
+    formats = fields.List(fields.Nested(FormatSchema), required=True)
+    filters = fields.List(fields.Nested(FilterSchema), required=True)
+    status = fields.Nested(HealthSchema, required=True)
+    links = fields.Nested(FeedLinksSchema, required=True)
+
+
+class ItemSchema(Schema):
+    """One message of a feed."""
+
+    id = fields.String(required=True, metadata={"description": "Stable id (a UUID)."})
+    title = fields.String(required=True, metadata={"description": "The SMS line."})
+    summary = fields.String(required=True)
+    url = fields.String(allow_none=True, required=True)
+    category = fields.String(allow_none=True, required=True)
+    area = fields.String(allow_none=True, required=True)
+    published = fields.AwareDateTime(
+        required=True, metadata={"description": "Publication time; in the future for scheduled reminders."}
+    )
+    updated = fields.AwareDateTime(allow_none=True, required=True)
+    starts = DateOrDateTime(
+        allow_none=True, required=True, metadata={"description": "The event itself: a date or a date-time."}
+    )
+    ends = DateOrDateTime(allow_none=True, required=True)
+    all_day = fields.Boolean(required=True)
+    data = fields.Dict(
+        required=True, metadata={"description": "Kind-specific values (colour, value, delay...)."}
+    )
+
+
+class PickupSchema(Schema):
+    """The next collection of one waste category."""
+
+    category = fields.String(required=True)
+    label = fields.String(allow_none=True, required=True, metadata={"description": "The provider's name."})
+    date = fields.Date(required=True)
+    title = fields.String(required=True)
+    item_id = fields.String(required=True)
+
+
+class ThresholdPairSchema(Schema):
+    info = fields.Float(allow_none=True, required=True)
+    alert = fields.Float(allow_none=True, required=True)
+
+
+class SeriesPointSchema(Schema):
+    at = fields.AwareDateTime(required=True, metadata={"description": "End of the averaging hour."})
+    value = fields.Float(required=True)
+
+
+class ReadingSchema(Schema):
+    """The latest reading of one pollutant at one station, with the last 48 hours."""
+
+    component = fields.String(required=True)
+    station = fields.String(allow_none=True, required=True)
+    station_name = fields.String(allow_none=True, required=True)
+    value = fields.Float(allow_none=True, required=True)
+    unit = fields.String(allow_none=True, required=True)
+    measured_at = _when("End of the averaging hour of `value`.")
+    level = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "info or alert when a threshold is exceeded."},
+    )
+    stale = fields.Boolean(required=True, metadata={"description": "True when the reading is out of date."})
+    thresholds = fields.Nested(ThresholdPairSchema, allow_none=True, required=True)
+    series = fields.List(fields.Nested(SeriesPointSchema), required=True)
+
+
+class DelaySchema(Schema):
+    """A current delay or cancellation."""
+
+    item_id = fields.String(required=True)
+    type = fields.String(required=True, metadata={"description": "delay or cancellation."})
+    title = fields.String(required=True)
+    line = fields.String(allow_none=True, required=True)
+    stop_id = fields.String(allow_none=True, required=True)
+    stop_name = fields.String(allow_none=True, required=True)
+    delay_minutes = fields.Integer(allow_none=True, required=True)
+    scheduled = DateOrDateTime(allow_none=True, required=True)
+    trip_id = fields.String(allow_none=True, required=True)
+
+
+class AlertSchema(Schema):
+    """An alert in force (not expired, not cancelled)."""
+
+    item_id = fields.String(required=True)
+    title = fields.String(required=True)
+    severity = fields.String(allow_none=True, required=True)
+    urgency = fields.String(allow_none=True, required=True)
+    certainty = fields.String(allow_none=True, required=True)
+    event = fields.String(allow_none=True, required=True)
+    area = fields.String(allow_none=True, required=True)
+    starts = DateOrDateTime(allow_none=True, required=True)
+    ends = DateOrDateTime(allow_none=True, required=True)
+    url = fields.String(allow_none=True, required=True)
+    published = fields.AwareDateTime(required=True)
+
+
+class FeedDetailSchema(FeedSummarySchema):
+    """A feed with its kind-specific current data (only the fields of its kind are present)."""
+
+    next_pickups = fields.List(
+        fields.Nested(PickupSchema), metadata={"description": "Waste feeds: next pickup per category."}
+    )
+    readings = fields.List(
+        fields.Nested(ReadingSchema), metadata={"description": "Air feeds: current readings, 48-hour series."}
+    )
+    delays = fields.List(
+        fields.Nested(DelaySchema), metadata={"description": "Transit feeds: current delays."}
+    )
+    alerts = fields.List(
+        fields.Nested(AlertSchema), metadata={"description": "Alert and transit feeds: alerts in force."}
+    )
+
+
+class PageLinksSchema(Schema):
+    self = _uri(required=True)
+    next = _uri(allow_none=True, required=True, metadata={"description": "The next page, also in `Link`."})
+
+
+class OptionSchema(Schema):
+    """One config.toml option of a source kind."""
+
+    name = fields.String(required=True)
+    type = fields.String(required=True)
+    required = fields.Boolean(required=True)
+    default = fields.Raw(allow_none=True, required=True)
+    description = fields.String(required=True)
+
+
+class SourceSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "The value of `source` in config.toml."})
+    kind = fields.String(required=True, metadata={"description": "The kind of the feeds it makes."})
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    filters = fields.List(fields.String(), required=True)
+    options = fields.List(fields.Nested(OptionSchema), required=True)
+
+
+class FeedStatusSchema(HealthSchema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True)
+
+
+class FeedListResponseSchema(Schema):
+    data = fields.List(fields.Nested(FeedSummarySchema), required=True)
+    meta = fields.Nested(MetaSchema, required=True)
+
+
+class FeedResponseSchema(Schema):
+    data = fields.Nested(FeedDetailSchema, required=True)
+    meta = fields.Nested(MetaSchema, required=True)
+
+
+class ItemPageSchema(Schema):
+    data = fields.List(fields.Nested(ItemSchema), required=True)
+    meta = fields.Nested(MetaSchema, required=True)
+    links = fields.Nested(PageLinksSchema, required=True)
+
+
+class SourceListResponseSchema(Schema):
+    data = fields.List(fields.Nested(SourceSchema), required=True)
+    meta = fields.Nested(MetaSchema, required=True)
+
+
+class StatusResponseSchema(Schema):
+    data = fields.List(fields.Nested(FeedStatusSchema), required=True)
+    meta = fields.Nested(MetaSchema, required=True)
+
+
+class ProblemSchema(Schema):
+    """An error (RFC 9457); never repeats the request."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    parameter = fields.String(metadata={"description": "The query parameter that is wrong."})
+    valid = fields.List(fields.String(), metadata={"description": "The values it accepts."})
+
+
+class PagingQuerySchema(Schema):
+    """The paging parameters of /api/v1/feeds/{id}/items."""
+
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": f"Items per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})."},
+    )
+    cursor = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "Opaque position from a `next` link; keep the other parameters."},
+    )
+    since = fields.AwareDateTime(
+        metadata={"description": "Only items published at or after this time (ISO 8601 with offset)."}
+    )
+
+
+def _filter_field(name: str, spec) -> fields.Field:
+    if isinstance(spec, MinimumFilter):
+        return fields.Float(
+            validate=validate.Range(0, spec.upper),
+            metadata={"description": f"Filter `{name}`: a minimum (feeds listing it in `filters`)."},
+        )
+    return fields.String(
+        validate=validate.Length(1, MAX_LENGTH),
+        metadata={"description": f"Filter `{name}`: comma-separated values (feeds listing it in `filters`)."},
+    )
+
+
+# Documentation of every filter parameter; the values are checked per feed by feedserver.filters.
+FilterQuerySchema = type(
+    "FilterQuerySchema",
+    (Schema,),
+    {
+        "__module__": __name__,
+        "__doc__": "The filter parameters; each feed accepts those it lists in `filters`.",
+        **{name: _filter_field(name, spec) for name, spec in FILTERS.items()},
+    },
+)

@@ -1,0 +1,335 @@
+"""/api/v1: the JSON API for developers; each view's YAML docstring is its part of /openapi.json."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, request
+from marshmallow import ValidationError
+
+from .. import api_schemas as schemas
+from ..config import FeedSettings
+from ..filters import FilterError, parse_selection
+from ..output import accepted_filters
+from ..store import FeedState
+from . import api_docs, api_limits
+from .api_data import feed_meta, feed_summary, server_meta, source_entries, status_entries
+from .api_http import (
+    SERVER_MAX_AGE,
+    CursorError,
+    add_cors,
+    decode_cursor,
+    encode_cursor,
+    feed_max_age,
+    json_response,
+    preflight,
+)
+from .api_kinds import kind_data
+from .api_pages import Page, page_of
+from .api_store import Snapshots, cached_body, fingerprint, snapshots, state_version
+from .common import now, runtime
+from .problems import problem
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PAGING = ("limit", "cursor", "since")
+PAGING_HELP = {
+    "limit": f"limit must be a whole number from 1 to {schemas.MAX_LIMIT}.",
+    "cursor": "cursor must be the value of a next link handed out by this server.",
+    "since": "since must be an ISO 8601 date-time with a UTC offset, e.g. 2026-01-31T18:00:00Z.",
+}
+
+
+def register(app: Flask) -> None:
+    """Attach the API, its documentation and its rate limit to the app."""
+    settings = runtime_of(app).settings
+    app.extensions["feedserver_api"] = {"snapshots": Snapshots(), "settings_version": fingerprint(settings)}
+    app.register_blueprint(bp)
+    app.register_blueprint(api_docs.bp)
+    api_limits.limit(app, settings, [bp])
+
+
+def runtime_of(app: Flask):
+    return app.extensions["feedserver"]
+
+
+@bp.before_request
+def answer_preflight():
+    """CORS preflights get their answer before any view runs."""
+    if request.method == "OPTIONS":
+        return preflight()
+    return None
+
+
+@bp.after_request
+def api_headers(response: Response) -> Response:
+    """CORS on every API answer; rate-limit refusals are never cached."""
+    if response.status_code == 429:
+        response.headers["Cache-Control"] = "no-store"
+    return add_cors(response)
+
+
+@bp.get("/feeds")
+def list_feeds():
+    """Every feed with its formats, filters and health.
+    ---
+    get:
+      operationId: listFeeds
+      tags: [feeds]
+      summary: The catalogue of feeds
+      description: Every feed with its formats (absolute URLs), the filters it accepts with their valid
+        values, its licence and its polling health.
+      parameters: [IfNoneMatch]
+      responses:
+        "200":
+          description: The catalogue.
+          content:
+            application/json:
+              schema: feedserver.api_schemas.FeedListResponseSchema
+        "304": NotModified
+        "414": UriTooLong
+        "429": TooManyRequests
+    """
+    rt, at = runtime(), now()
+    states = _states()
+    base = _base()
+
+    def build(when: datetime):
+        entries = [
+            feed_summary(base, f, states[f.id], snapshots().get(f.id, states[f.id]).items) for f in _feeds()
+        ]
+        meta = server_meta(rt.settings, states, when)
+        return schemas.FeedListResponseSchema().dump({"data": entries, "meta": meta}), None
+
+    body = cached_body(f"feeds|{_all_versions(states)}", build, at)
+    return json_response(body, SERVER_MAX_AGE, at)
+
+
+@bp.get("/feeds/<feed_id>")
+def get_feed(feed_id: str):
+    """One feed with its current kind-specific data.
+    ---
+    get:
+      operationId: getFeed
+      tags: [feeds]
+      summary: One feed
+      description: The catalogue entry plus current data of its kind - `next_pickups` (waste feeds),
+        `readings` with the 48-hour series (air), `delays` and `alerts` (transit), `alerts` in force (alerts).
+      parameters: [FeedId, IfNoneMatch]
+      responses:
+        "200":
+          description: The feed.
+          content:
+            application/json:
+              schema: feedserver.api_schemas.FeedResponseSchema
+        "304": NotModified
+        "404": NotFound
+        "414": UriTooLong
+        "429": TooManyRequests
+    """
+    feed = runtime().settings.feeds.get(feed_id)
+    if feed is None:
+        return _unknown_feed()
+    at, state = now(), runtime().store.feed_state(feed.id)
+
+    def build(when: datetime):
+        items = snapshots().get(feed.id, state).items
+        extra, valid_until = kind_data(feed, items, when)
+        data = feed_summary(_base(), feed, state, items) | extra
+        document = {"data": data, "meta": feed_meta(feed, state, when)}
+        return schemas.FeedResponseSchema().dump(document), valid_until
+
+    body = cached_body(f"feed|{feed.id}|{state_version(state)}", build, at)
+    return json_response(body, feed_max_age(feed.every), at, state.stale_since)
+
+
+@bp.get("/feeds/<feed_id>/items")
+def list_items(feed_id: str):
+    """A feed's items, newest first, filtered and paged.
+    ---
+    get:
+      operationId: listItems
+      tags: [feeds]
+      summary: A feed's items
+      description: The feed's current messages (including scheduled reminders whose `published` lies in
+        the future), newest first; items published at the same time are ordered by id. Narrow them with
+        the filters the feed lists in `filters` (the same as on its feed URLs) and `since`. Follow
+        `links.next` or the `Link` header (rel="next") until it is absent to get every item exactly once.
+      parameters:
+        - FeedId
+        - IfNoneMatch
+        - in: query
+          schema: feedserver.api_schemas.PagingQuerySchema
+        - in: query
+          schema: feedserver.api_schemas.FilterQuerySchema
+      responses:
+        "200":
+          description: One page of items.
+          headers:
+            Link:
+              description: 'The next page: <url>; rel="next" (absent on the last page).'
+              schema: {type: string}
+          content:
+            application/json:
+              schema: feedserver.api_schemas.ItemPageSchema
+        "304": NotModified
+        "400": BadRequest
+        "404": NotFound
+        "414": UriTooLong
+        "429": TooManyRequests
+    """
+    rt = runtime()
+    feed = rt.settings.feeds.get(feed_id)
+    if feed is None:
+        return _unknown_feed()
+    query = {name: ",".join(request.args.getlist(name)) for name in request.args}
+    paging, refusal = _paging({k: v for k, v in query.items() if k in PAGING})
+    if refusal is not None:
+        return refusal
+    at, state = now(), rt.store.feed_state(feed.id)
+    snapshot = snapshots().get(feed.id, state)
+    filters = {k: v for k, v in query.items() if k not in PAGING}
+    try:
+        selection = parse_selection(filters, accepted_filters(feed), snapshot.items)
+    except FilterError as exc:
+        return _bad_filter(exc, feed)
+    page = Page(filters, selection, paging["limit"], paging.get("since"), paging.get("cursor"))
+
+    def build(when: datetime):
+        return _items_document(feed, state, snapshot, page, when)
+
+    body = cached_body(f"items|{feed.id}|{state_version(state)}|{page.query()}", build, at)
+    link = f'<{body.next_url}>; rel="next"' if body.next_url else None
+    return json_response(body, feed_max_age(feed.every), at, state.stale_since, link)
+
+
+@bp.get("/sources")
+def list_sources():
+    """The source kinds this server knows, with their config options.
+    ---
+    get:
+      operationId: listSources
+      tags: [sources]
+      summary: Source kinds and their options
+      description: What `source = "..."` in config.toml may name, the kind of feeds each makes, the
+        filters its feeds accept and its options (as `feedserver sources` lists them).
+      parameters: [IfNoneMatch]
+      responses:
+        "200":
+          description: The source kinds.
+          content:
+            application/json:
+              schema: feedserver.api_schemas.SourceListResponseSchema
+        "304": NotModified
+        "414": UriTooLong
+        "429": TooManyRequests
+    """
+    at, states = now(), _states()
+
+    def build(when: datetime):
+        document = {"data": source_entries(), "meta": server_meta(runtime().settings, states, when)}
+        return schemas.SourceListResponseSchema().dump(document), None
+
+    body = cached_body(f"sources|{_all_versions(states)}", build, at)
+    return json_response(body, SERVER_MAX_AGE, at)
+
+
+@bp.get("/status")
+def get_status():
+    """Polling health of every feed.
+    ---
+    get:
+      operationId: getStatus
+      tags: [status]
+      summary: Health of every feed
+      description: Per feed - last success, last attempt, consecutive failures, stale since and the last
+        error message (URL query strings removed).
+      parameters: [IfNoneMatch]
+      responses:
+        "200":
+          description: The health of every feed.
+          content:
+            application/json:
+              schema: feedserver.api_schemas.StatusResponseSchema
+        "304": NotModified
+        "414": UriTooLong
+        "429": TooManyRequests
+    """
+    at, states = now(), _states()
+
+    def build(when: datetime):
+        settings = runtime().settings
+        document = {"data": status_entries(settings, states), "meta": server_meta(settings, states, when)}
+        return schemas.StatusResponseSchema().dump(document), None
+
+    body = cached_body(f"status|{_all_versions(states)}", build, at)
+    return json_response(body, SERVER_MAX_AGE, at)
+
+
+def _feeds() -> list[FeedSettings]:
+    return list(runtime().settings.feeds.values())
+
+
+def _states() -> dict[str, FeedState]:
+    """The state of every configured feed (an empty one for a feed never polled)."""
+    known = runtime().store.feed_states()
+    return {f.id: known.get(f.id) or FeedState(id=f.id) for f in _feeds()}
+
+
+def _all_versions(states: dict[str, FeedState]) -> str:
+    return ",".join(f"{fid}={state_version(state)}" for fid, state in sorted(states.items()))
+
+
+def _base() -> str:
+    return runtime().settings.server.base_url.rstrip("/")
+
+
+def _unknown_feed() -> Response:
+    return problem(404, "Not Found", "There is no feed with this id; /api/v1/feeds lists them all.")
+
+
+def _bad_filter(exc: FilterError, feed: FeedSettings) -> Response:
+    """400 naming the filter and its valid values; an unknown parameter's name is not repeated."""
+    if exc.name not in accepted_filters(feed):
+        return problem(
+            400,
+            "Bad Request",
+            "Unknown query parameter; `valid` lists this feed's filters.",
+            valid=list(exc.valid),
+        )
+    return problem(
+        400,
+        "Bad Request",
+        f"Invalid filter parameter {exc.name!r}: {exc.problem}.",
+        parameter=exc.name,
+        valid=list(exc.valid),
+    )
+
+
+def _paging(raw: dict[str, str]) -> tuple[dict, Response | None]:
+    """limit, since and cursor loaded and checked; or a 400 naming the first bad one."""
+    try:
+        paging = schemas.PagingQuerySchema().load(raw)
+        if "cursor" in paging:
+            paging["cursor"] = decode_cursor(paging["cursor"])
+    except ValidationError as exc:
+        name = sorted(exc.messages)[0] if isinstance(exc.messages, dict) else "limit"
+        return {}, problem(400, "Bad Request", PAGING_HELP.get(name), parameter=name)
+    except CursorError:
+        return {}, problem(400, "Bad Request", PAGING_HELP["cursor"], parameter="cursor")
+    return paging, None
+
+
+def _items_document(feed, state, snapshot, page: Page, when: datetime):
+    chosen, next_key, valid_until = page_of(snapshot, accepted_filters(feed), page, when)
+    base = f"{_base()}/api/v1/feeds/{feed.id}/items"
+    links = {
+        "self": _url(base, page.query()),
+        "next": _url(base, page.query(cursor=encode_cursor(next_key))) if next_key else None,
+    }
+    document = {"data": chosen, "links": links, "meta": feed_meta(feed, state, when)}
+    return schemas.ItemPageSchema().dump(document), valid_until
+
+
+def _url(base: str, query: list[tuple[str, str]]) -> str:
+    return f"{base}?{urlencode(query)}" if query else base

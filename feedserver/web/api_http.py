@@ -1,0 +1,98 @@
+"""HTTP for the JSON API: JSON with validators and 304s, cache lifetimes, CORS, opaque paging cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from flask import Response
+from werkzeug.http import http_date
+
+from .api_store import Body
+from .common import MAX_MAX_AGE, MIN_MAX_AGE, not_modified
+
+JSON = "application/json"
+EXPOSED = (
+    "ETag, Last-Modified, Link, Feedserver-Status, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
+    "RateLimit-Reset"
+)
+ALLOWED_HEADERS = "Accept, Accept-Language, Cache-Control, If-Modified-Since, If-None-Match"
+PREFLIGHT_SECONDS = 86400
+SERVER_MAX_AGE = 60  # responses about all feeds
+MAX_CURSOR = 200
+
+
+class CursorError(ValueError):
+    """A cursor that this server did not hand out."""
+
+
+def feed_max_age(every: int) -> int:
+    """Cache lifetime for a feed's responses: a quarter of its polling interval, 1 to 60 minutes."""
+    return min(MAX_MAX_AGE, max(MIN_MAX_AGE, every // 4))
+
+
+def json_response(
+    body: Body, max_age: int, at: datetime, stale_since=None, link: str | None = None
+) -> Response:
+    """The body with ETag, Last-Modified and Cache-Control, or 304 when the client's copy is current."""
+    if body.valid_until is not None:
+        max_age = max(0, min(max_age, int((body.valid_until - at).total_seconds())))
+    last_modified = body.generated_at.replace(microsecond=0)
+    headers = {
+        "ETag": body.etag,
+        "Last-Modified": http_date(last_modified),
+        "Cache-Control": f"public, max-age={max_age}",
+    }
+    if stale_since is not None:
+        headers["Feedserver-Status"] = f'stale; since="{stale_since.isoformat()}"'
+    if link:
+        headers["Link"] = link
+    if not_modified(body.etag, last_modified):
+        return Response(status=304, headers=headers)
+    return Response(body.payload, headers=headers, content_type=JSON)
+
+
+def add_cors(response: Response) -> Response:
+    """Any origin may read the API, never with credentials; the validators and limits are readable."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED
+    response.headers.pop("Access-Control-Allow-Credentials", None)
+    return response
+
+
+def preflight() -> Response:
+    """The answer to a CORS preflight: GET and HEAD with the conditional request headers."""
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+    response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_SECONDS)
+    response.headers["Allow"] = "GET, HEAD, OPTIONS"
+    response.headers["Cache-Control"] = f"public, max-age={PREFLIGHT_SECONDS}"
+    return response
+
+
+def encode_cursor(key: tuple[int, str]) -> str:
+    """An opaque cursor for a paging position."""
+    raw = json.dumps([key[0], key[1]], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The paging position in a cursor; CursorError for anything this server did not make."""
+    if len(cursor) > MAX_CURSOR:
+        raise CursorError("too long")
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise CursorError("not a cursor") from None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or type(value[0]) is not int
+        or not isinstance(value[1], str)
+        or not 0 < len(value[1]) <= 64
+    ):
+        raise CursorError("not a cursor")
+    return value[0], value[1]
