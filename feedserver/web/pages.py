@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
 from ..output import current, formats_of
+from ..push.topics import add_links, catalogue_topic_url, hub_url
 from .common import language, now, runtime
+from .embed_builder import builder
 from .problems import problem
+from .security import CSP
 
 bp = Blueprint("pages", __name__)
 
@@ -86,6 +89,8 @@ def _entries(lang: str) -> list[dict]:
 def catalogue():
     """Every feed with its status and subscribe links, in German or English."""
     lang = language()
+    embed = builder(runtime(), request.args, lang)
+    self_url = catalogue_topic_url(runtime().settings, lang)  # the catalogue is a WebSub topic too
     html = render_template(
         "catalogue.html",
         lang=lang,
@@ -93,8 +98,13 @@ def catalogue():
         entries=_entries(lang),
         server=runtime().settings.server,
         types=FORMAT_TYPES,
+        builder=embed,
+        websub={"hub": hub_url(runtime().settings), "self": self_url},  # WebSub discovery in <head>
     )
-    return Response(html, headers={"Vary": "Accept-Language", "Content-Language": lang})
+    headers = {"Vary": "Accept-Language", "Content-Language": lang}
+    if embed.embed is not None:  # the builder's preview is an iframe of our own /widgets/ page
+        headers["Content-Security-Policy"] = CSP["page"] + "; frame-src 'self'"
+    return add_links(Response(html, headers=headers), runtime().settings, self_url)
 
 
 @bp.get("/feeds/<feed_id>")

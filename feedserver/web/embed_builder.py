@@ -1,0 +1,203 @@
+"""The catalogue's embed builder: a GET form (no script needed) answered with both snippets and a preview."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+from urllib.parse import parse_qsl, urlencode
+
+from flask import url_for
+
+from ..config import FeedSettings
+from ..runtime import Runtime
+from .widget_model import (
+    LANGUAGES,
+    MAX_ITEMS,
+    MODES,
+    THEMES,
+    VIEWS,
+    OptionError,
+    WidgetOptions,
+    parse_options,
+    selection_of,
+    view_of,
+)
+
+FIELDS = ("w_feed", "w_lang", "w_items", "w_mode", "w_theme", "w_view", "w_filters")
+MAX_FILTER_TEXT = 300
+HEIGHTS = {"air": 460, "delays": 380, "latest": 340}  # iframe heights in CSS pixels, compact mode
+DEFAULT_HEIGHT = 300
+FULL_EXTRA = 160
+TEXT = {
+    "de": {
+        "heading": "Widget einbetten",
+        "intro": "Zeigen Sie einen Feed auf Ihrer eigenen Website: ohne Cookies, ohne Tracking, "
+        "barrierefrei. Wählen Sie Feed und Darstellung, prüfen Sie die Vorschau "
+        "und kopieren Sie einen der beiden Codes.",
+        "feed": "Feed",
+        "choose": "Bitte wählen",
+        "lang": "Sprache",
+        "items": "Anzahl Einträge",
+        "mode": "Darstellung",
+        "theme": "Farbschema",
+        "view": "Ansicht",
+        "filters": "Filter (wie in der Feed-Adresse, z. B. category=paper,organic)",
+        "show": "Vorschau und Code anzeigen",
+        "preview": "Vorschau",
+        "iframe": "Einbettung per iframe (funktioniert ohne JavaScript)",
+        "script": "Einbettung per Skript (Web Component, Farben per CSS anpassbar)",
+        "copy": "Code markieren und kopieren (Strg+C oder ⌘+C).",
+        "unknown_feed": "Diesen Feed gibt es nicht.",
+        "values": {
+            "de": "Deutsch",
+            "en": "Englisch",
+            "compact": "kompakt",
+            "full": "ausführlich",
+            "auto": "automatisch",
+            "light": "hell",
+            "dark": "dunkel",
+            "latest": "neueste Meldungen",
+        },
+    },
+    "en": {
+        "heading": "Embed a widget",
+        "intro": "Show a feed on your own website: no cookies, no tracking, accessible. "
+        "Choose a feed and its look, check the preview and copy one of the two snippets.",
+        "feed": "Feed",
+        "choose": "Please choose",
+        "lang": "Language",
+        "items": "Number of entries",
+        "mode": "Density",
+        "theme": "Colour scheme",
+        "view": "View",
+        "filters": "Filters (as in the feed URL, e.g. category=paper,organic)",
+        "show": "Show preview and code",
+        "preview": "Preview",
+        "iframe": "Embed with an iframe (works without JavaScript)",
+        "script": "Embed with a script (web component, colours adjustable with CSS)",
+        "copy": "Select the code and copy it (Ctrl+C or ⌘+C).",
+        "unknown_feed": "There is no such feed.",
+        "values": {
+            "de": "German",
+            "en": "English",
+            "compact": "compact",
+            "full": "full",
+            "auto": "automatic",
+            "light": "light",
+            "dark": "dark",
+            "latest": "latest messages",
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Embed:
+    """A widget the builder made: its preview address and the two snippets to copy."""
+
+    feed: FeedSettings
+    options: WidgetOptions
+    preview_url: str
+    iframe_snippet: str
+    script_snippet: str
+    height: int
+
+
+@dataclass(frozen=True)
+class Builder:
+    """The builder's form: choices, the values entered, and the embed or the reason there is none."""
+
+    feeds: list[FeedSettings]
+    values: dict[str, str]
+    embed: Embed | None
+    error: str | None
+    choices: dict[str, tuple[str, ...]]
+    t: dict
+    max_items: int = MAX_ITEMS
+
+
+def builder(rt: Runtime, args: Mapping[str, str], page_lang: str) -> Builder:
+    """The builder for this request: empty until a feed is chosen, then an embed or an error."""
+    values = {name: str(args.get(name, ""))[:MAX_FILTER_TEXT] for name in FIELDS}
+    choices = {"lang": LANGUAGES, "mode": MODES, "theme": THEMES, "view": VIEWS}
+    feeds = list(rt.settings.feeds.values())
+    feed = rt.settings.feeds.get(values["w_feed"])
+    embed, error = None, None
+    if values["w_feed"] and feed is None:
+        error = TEXT[page_lang]["unknown_feed"]
+    elif feed is not None:
+        try:
+            embed = _embed(rt, feed, values, page_lang)
+        except OptionError as exc:
+            error = f"{exc.detail} {', '.join(exc.valid)}".strip()
+    return Builder(feeds, values, embed, error, choices, TEXT[page_lang])
+
+
+def _embed(rt: Runtime, feed: FeedSettings, values: Mapping[str, str], page_lang: str) -> Embed:
+    raw = {
+        "lang": values["w_lang"] or page_lang,
+        "items": values["w_items"] or "5",
+        "mode": values["w_mode"] or "compact",
+        "theme": values["w_theme"] or "auto",
+        "view": values["w_view"] or "auto",
+    }
+    filters = dict(parse_qsl(values["w_filters"].strip().lstrip("?"), keep_blank_values=True))
+    if any(name in raw for name in filters):
+        raise OptionError(None, "Options belong in their own fields, not among the filters.")
+    options = parse_options({k: [v] for k, v in (raw | filters).items()}, feed)
+    selection = selection_of(feed, options.filters, rt.store.current_items(feed.id))
+    options = WidgetOptions(**(vars(options) | {"filters": canonical(selection.criteria)}))
+    base = rt.settings.server.base_url.rstrip("/")
+    query = urlencode(options.query(), safe=",")
+    height = HEIGHTS.get(view_of(feed, options), DEFAULT_HEIGHT)
+    height += FULL_EXTRA if options.mode == "full" else 0
+    return Embed(
+        feed=feed,
+        options=options,
+        preview_url=f"{url_for('widgets.widget_page', feed_id=feed.id)}?{query}",
+        iframe_snippet=iframe_snippet(f"{base}/widgets/{feed.id}?{query}", feed.title, height),
+        script_snippet=script_snippet(base, feed, options),
+        height=height,
+    )
+
+
+def canonical(criteria) -> dict[str, str]:
+    """Parsed filters written back canonically (aliases resolved), so the script embed can match them."""
+    written = {}
+    for name, value in criteria:
+        if isinstance(value, frozenset):
+            written[name] = ",".join(sorted(value))
+        else:
+            written[name] = f"{value:g}"
+    return written
+
+
+def iframe_snippet(src: str, title: str, height: int) -> str:
+    """The iframe embed: sandboxed without scripts, no referrer, lazy."""
+    return (
+        f'<iframe src="{escape(src)}" title="{escape(title)}" width="100%" height="{height}" '
+        'style="border:0;max-width:40em" loading="lazy" referrerpolicy="no-referrer" '
+        'sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>'
+    )
+
+
+def script_snippet(base: str, feed: FeedSettings, options: WidgetOptions) -> str:
+    """The script embed: widget.js once per page, then any number of <feedserver-widget> elements."""
+    attributes = {
+        "feed": feed.id,
+        "lang": options.lang,
+        "items": str(options.items),
+        "mode": options.mode,
+        "theme": options.theme,
+        "tz": feed.timezone,
+    }
+    if options.view != "auto":
+        attributes["view"] = options.view
+    if options.filters:
+        attributes["filter"] = urlencode(sorted(options.filters.items()), safe=",")
+    written = " ".join(f'{name}="{escape(value)}"' for name, value in attributes.items())
+    return (
+        f'<script src="{escape(base)}/widget.js" defer referrerpolicy="no-referrer"></script>\n'
+        f"<feedserver-widget {written}></feedserver-widget>"
+    )
