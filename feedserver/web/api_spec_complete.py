@@ -32,6 +32,8 @@ def complete(document: dict, converters: dict[str, dict]) -> None:
             for requirement in operation.get("security", []):
                 if "bearerAuth" in requirement:
                     schemes.setdefault("bearerAuth", {"type": "http", "scheme": "bearer"})
+                    # every token-protected operation answers 401 first when the token is missing or unknown
+                    operation["responses"].setdefault("401", {"description": "No or unknown bearer token"})
             ok = operation.get("responses", {}).get("200")
             if path.startswith(OWN_PATHS) and isinstance(ok, dict):
                 ok["headers"] = {**COMMON_HEADERS, **ok.get("headers", {})}
