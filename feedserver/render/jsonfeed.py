@@ -31,6 +31,8 @@ def render_jsonfeed(meta: FeedMeta, items: Sequence[Item]) -> bytes:
         },
         "items": [_item(meta, item) for item in items],
     }
+    if meta.hub_url:
+        document["hubs"] = [{"type": "WebSub", "url": meta.hub_url}]  # JSON Feed 1.1 real-time hubs
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

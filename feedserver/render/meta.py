@@ -23,6 +23,7 @@ class FeedMeta:
     attribution: str
     updated: datetime
     ttl_seconds: int
+    hub_url: str | None = None  # the WebSub hub advertised with rel="hub"
 
     def url_for(self, fmt: str) -> str:
         """Absolute URL of this feed in another format (same filters as self_url)."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from feedgen.feed import FeedGenerator
 
 from ..items import Item
+from .hub import add_hub_link
 from .meta import FeedMeta
 
 GENERATOR = ("feedserver", "0.1", "https://github.com/feedserver")
@@ -29,6 +30,8 @@ def _build(meta: FeedMeta, items: Sequence[Item], fmt: str) -> FeedGenerator:
     fg.description(meta.description or meta.title)
     fg.language(meta.language)
     fg.link(href=meta.self_url, rel="self", type=_media(fmt))
+    if meta.hub_url:
+        add_hub_link(fg, meta.hub_url)  # WebSub discovery; before the alternate link, which RSS keeps
     fg.link(href=meta.home_url, rel="alternate", type="text/html")  # last link: feedgen's RSS <link>
     fg.author({"name": meta.attribution or meta.title, "uri": meta.base_url})
     fg.rights(meta.rights)

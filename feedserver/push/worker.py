@@ -1,0 +1,180 @@
+"""The push worker: a thread in `feedserver serve` / `feedserver worker` that drains the job queue.
+
+Jobs run on a small pool, so one slow subscriber holds one slot for at most the push deadline while the
+others keep flowing; the refresh pipeline only ever inserts a row. Failed deliveries come back with
+exponential backoff until their attempts run out. Feeds whose reminder time came are re-rendered (that is
+news too, without any refresh), and expired subscriptions are purged now and then.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from ..output import forget, publish
+from . import ap_federate, outbox, records, stats, websub
+from .http import PushError
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 1.0  # how often the queue is looked at when nothing woke the worker
+HOUSEKEEPING_SECONDS = 3600.0
+DUE_SECONDS = 30.0  # how often renditions whose reminder time came are looked for
+
+
+class PushWorker:
+    """Claims due jobs and runs them on a thread pool until stopped."""
+
+    def __init__(
+        self, app: Flask, threads: int = 4, poll: float = POLL_SECONDS, due_every: float = DUE_SECONDS
+    ):
+        self.app = app
+        self.runtime = app.extensions["feedserver"]
+        self.threads = threads
+        self.poll = poll
+        self.due_every = due_every
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="push")
+        self._running: set = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="push-worker", daemon=True)
+        self._housekeeping_at = 0.0
+        self._due_at = 0.0
+
+    def start(self) -> PushWorker:
+        """Start draining in the background."""
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop claiming jobs, let running ones end; unfinished ones are picked up after a restart."""
+        self._stop.set()
+        outbox.WAKE.set()
+        self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        stats.flush(self.app)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                claimed = self.drain_once()
+                self._publish_due()
+                self._housekeeping()
+            except Exception:  # noqa: BLE001 - the worker outlives a database hiccup; the job is retried later
+                log.exception("push worker cycle failed")
+                claimed = 0
+            if not claimed:
+                outbox.WAKE.wait(self.poll)
+                outbox.WAKE.clear()
+
+    def drain_once(self) -> int:
+        """Claim as many due jobs as there are free slots and start them; how many were claimed."""
+        with self._lock:
+            free = self.threads - len(self._running)
+        if free <= 0:
+            return 0
+        jobs = outbox.claim_due(self.runtime.store.engine, _now(), free)
+        for job in jobs:
+            future = self._pool.submit(self._run, job)
+            with self._lock:
+                self._running.add(future)
+            future.add_done_callback(self._done)
+        return len(jobs)
+
+    def _done(self, future) -> None:
+        with self._lock:
+            self._running.discard(future)
+        outbox.WAKE.set()  # a slot is free
+
+    def _run(self, job: outbox.Job) -> None:
+        engine = self.runtime.store.engine
+        with self.app.app_context():
+            try:
+                run_job(self.app, job, _now())
+            except PushError as exc:
+                self._failed(job, exc)
+                return
+            except Exception as exc:  # noqa: BLE001 - one bad job must not stop the queue; it is retried
+                log.exception("push job %s (%s) failed", job.id, job.kind)
+                self._failed(job, PushError(f"{type(exc).__name__}: {exc}"))
+                return
+        outbox.finish(engine, job)
+
+    def _failed(self, job: outbox.Job, error: PushError) -> None:
+        engine = self.runtime.store.engine
+        retry = _retry_policy(self.runtime.settings.push, job)
+        if error.retry and outbox.retry_later(engine, job, str(error), _now(), retry):
+            log.info("push job %s (%s to %s) failed, will retry: %s", job.id, job.kind, _host(job), error)
+            return
+        log.warning("push job %s (%s to %s) dropped: %s", job.id, job.kind, _host(job), error)
+        outbox.finish(engine, job)
+
+    def _publish_due(self) -> None:
+        """Re-render feeds whose reminder time came: new items appear without a refresh, and are news too."""
+        if time.monotonic() < self._due_at:
+            return
+        self._due_at = time.monotonic() + self.due_every
+        now = _now()
+        with self.app.app_context():
+            for feed_id in self.runtime.store.expired_feeds(now):
+                if feed_id in self.runtime.settings.feeds:
+                    publish(self.runtime, self.runtime.feed(feed_id), now)  # queues the change event
+
+    def _housekeeping(self) -> None:
+        if time.monotonic() < self._housekeeping_at:
+            return
+        self._housekeeping_at = time.monotonic() + HOUSEKEEPING_SECONDS
+        with self.app.app_context():
+            records.purge_expired(self.runtime.store.engine, _now())
+            stats.record_audience(self.runtime, _now())
+            stats.flush(self.app)
+
+
+def run_job(app: Flask, job: outbox.Job, now: datetime) -> None:
+    """Do one job: fan out a change, verify a subscriber, or deliver to a callback or inbox."""
+    runtime = app.extensions["feedserver"]
+    if job.kind == outbox.EVENT:
+        fan_out(app, job, now)
+    elif job.kind == outbox.WEBSUB_VERIFY:
+        websub.verify(runtime, job, now)
+        stats.record_audience(runtime, now)
+    elif job.kind == outbox.WEBSUB_DELIVER:
+        websub.deliver(runtime, job, now)
+    elif job.kind == outbox.AP_DELIVER:
+        ap_federate.deliver(runtime, job, now)
+    else:
+        raise PushError(f"unknown job kind {job.kind!r}", retry=False)
+
+
+def fan_out(app: Flask, job: outbox.Job, now: datetime) -> None:
+    """A feed changed: queue its new content for WebSub subscribers and its news for ActivityPub followers."""
+    runtime = app.extensions["feedserver"]
+    feed = runtime.settings.feeds.get(job.feed_id)
+    if feed is None:
+        return  # removed from the config since
+    outbox.drop_events_before(runtime.store.engine, feed.id, job.id)
+    # The change may come from another process (`feedserver fetch`, a separate worker): this process's
+    # cached bytes of the feed are stale by definition, and topics are read through that cache.
+    forget(runtime, feed.id)
+    websub.fan_out(app, runtime, feed.id, now)
+    if runtime.settings.push.activitypub:
+        ap_federate.sync(runtime, feed, now)
+
+
+def _retry_policy(push, job: outbox.Job):
+    return push.activitypub_retry if job.kind == outbox.AP_DELIVER else push.websub_retry
+
+
+def _host(job: outbox.Job) -> str:
+    """Only the host of a target goes to the log: a callback URL may carry a subscriber's token."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(job.target or "").hostname or "-"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
