@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench check clean
+.PHONY: run test lint bench bench-tools check clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,30 @@ run: $(STAMP)
 	$(BIN)/feedserver check
 	$(BIN)/feedserver serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check feedserver sources tests bench wsgi.py
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python bench/serve_bench.py
+# The widget tests drive Debian's headless chromium: installed here when missing, as root or in CI.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && { [ "$$(id -u)" = 0 ] || [ "$$CI" = true ]; }; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+bench: $(STAMP) bench-tools
+	$(BIN)/python bench/scale_bench.py
+	$(BIN)/python bench/widget_size.py
+
+# The scale benchmark loads with wrk and compares with nginx (Debian packages): installed when missing, as root
+# or in CI; without them it says so and measures what it can.
+bench-tools:
+	@if { [ ! -x /usr/bin/wrk ] || [ ! -x /usr/sbin/nginx ]; } && { [ "$$(id -u)" = 0 ] || [ "$$CI" = true ]; }; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq wrk nginx-light; \
+	fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -24,8 +24,18 @@ def create_app(config: Settings | str | os.PathLike | None = None) -> Flask:
         store.migrate()  # the embedded default migrates itself
     else:
         store.check_schema()  # shared databases are migrated once, by `feedserver migrate`
-    app.extensions["feedserver"] = Runtime(settings, store, cache)
+    shared = cache
+    if settings.cache.type != "NullCache" and settings.cache.local_seconds:
+        from .nearcache import NearCache  # hot feeds without a Redis round trip (or unpickling) per request
+
+        shared = NearCache(cache, settings.cache.local_seconds)
+    app.extensions["feedserver"] = Runtime(settings, store, shared)
     _register_blueprints(app)
+    hops = settings.server.proxy_hops
+    if hops:  # X-Forwarded-* are believed only from the configured number of proxies in front
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 
@@ -47,23 +57,21 @@ def _register_blueprints(app: Flask) -> None:
     problems.register(app)
     for blueprint in (pages.bp, feeds.bp, health.bp):
         app.register_blueprint(blueprint)
+    from .web import admin, desk_api  # editorial desk: /admin for people, /api/v1/desk for programs
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if response.mimetype == "text/html":
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
-                "base-uri 'none'; form-action 'self'",
-            )
-        else:
-            response.headers.setdefault(
-                "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-            )
-            response.headers.setdefault("Access-Control-Allow-Origin", "*")
-            response.headers.setdefault(
-                "Access-Control-Expose-Headers", "ETag, Last-Modified, Feedserver-Status"
-            )
-        return response
+    app.register_blueprint(desk_api.bp)
+    app.register_blueprint(admin.bp)
+    from .web import api  # the JSON API with its rate limit, /openapi.json and /api/docs
+
+    api.register(app)
+    from .web import widgets  # /widgets/<id> for iframes, /widget.js for scripts
+
+    app.register_blueprint(widgets.bp)
+    from .push import app as push  # WebSub hub, ActivityPub actors, usage statistics
+
+    push.init_app(app)
+
+    from .web import security  # trusted hosts, request limits, headers per route class
+
+    server = app.extensions["feedserver"].settings.server
+    security.init_app(app, server.base_url, server.trusted_hosts)

@@ -9,7 +9,9 @@ import click
 from marshmallow import fields as mfields
 
 from . import config as config_module
+from .desk.cli import tokens, users
 from .errors import ConfigError, FeedserverError
+from .push.worker import PushWorker
 from .registry import load_source, source_kinds
 
 
@@ -55,6 +57,10 @@ def main(ctx: click.Context, config_path: str, verbose: bool) -> None:
     ctx.obj = {"config": config_path}
 
 
+main.add_command(users)  # editorial desk: `feedserver users add|password|disable|list`
+main.add_command(tokens)  # editorial desk: `feedserver tokens create|list|revoke`
+
+
 @main.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
@@ -77,31 +83,65 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     app = _app(ctx)
     scheduler = build_scheduler(app)
     scheduler.start()
+    push = PushWorker(app).start()  # WebSub and ActivityPub deliveries from the database queue
     click.echo(f"serving {len(app.extensions['feedserver'].settings.feeds)} feed(s) on http://{host}:{port}/")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="feedserver")
     finally:
         scheduler.shutdown(wait=False)
+        push.stop()
 
 
 @main.command()
+@click.option(
+    "--standby-retry",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.5, 60),
+    help="Seconds between a standby worker's attempts to take over the leader lock.",
+)
 @click.pass_context
-def worker(ctx: click.Context) -> None:
-    """The polling scheduler alone (when web instances run under gunicorn)."""
-    from .scheduler import build_scheduler
+def worker(ctx: click.Context, standby_retry: float) -> None:
+    """The polling scheduler alone; of several workers only the holder of the leader lock polls."""
+    from .scheduler import run_worker
 
     app = _app(ctx)
-    click.echo(f"polling {len(app.extensions['feedserver'].settings.feeds)} feed(s)")
-    build_scheduler(app, blocking=True).start()
+    click.echo(f"worker for {len(app.extensions['feedserver'].settings.feeds)} feed(s); polling while leader")
+    push = PushWorker(app).start()  # deliveries run in every worker: the queue's claims keep them apart
+    try:
+        run_worker(app, retry=standby_retry)
+    finally:
+        push.stop()
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.pass_context
+def publish(ctx: click.Context, directory: str) -> None:
+    """Write every feed in every format as static files with .gz siblings (DIR/feeds/<id>.<fmt>)."""
+    from .publish import publish_all
+
+    app = _app(ctx)
+    with app.app_context():
+        report = publish_all(app.extensions["feedserver"], directory)
+    click.echo(f"{directory}: {report.line()}")
 
 
 @main.command()
 @click.argument("feed_ids", nargs=-1)
+@click.option(
+    "--accept-deletions",
+    is_flag=True,
+    help="Apply a fetch the mass-deletion guard held (needs the feed ids named).",
+)
 @click.pass_context
-def fetch(ctx: click.Context, feed_ids: tuple[str, ...]) -> None:
+def fetch(ctx: click.Context, feed_ids: tuple[str, ...], accept_deletions: bool) -> None:
     """Poll now (all feeds, or the ones named); one result line per feed; exit 1 if any failed."""
     from .pipeline import refresh
 
+    if accept_deletions and not feed_ids:
+        click.echo("error: --accept-deletions needs the feed id(s) whose deletions to accept", err=True)
+        ctx.exit(2)
     app = _app(ctx)
     runtime = app.extensions["feedserver"]
     unknown = [f for f in feed_ids if f not in runtime.settings.feeds]
@@ -119,7 +159,9 @@ def fetch(ctx: click.Context, feed_ids: tuple[str, ...]) -> None:
         ) as bar,
     ):
         for feed_id in bar:
-            results.append(refresh(runtime, feed_id, respect_backoff=False))
+            results.append(
+                refresh(runtime, feed_id, respect_backoff=False, accept_deletions=accept_deletions)
+            )
     for result in results:
         click.echo(result.line())
     ctx.exit(0 if all(r.ok for r in results) else 1)

@@ -15,8 +15,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .errors import ConfigError
 from .fetch import FetchSettings
-from .fields import Interval, TimeZone, Url
+from .fields import Interval, Secret, TimeZone, Url
 from .licences import LICENCES
+from .push.settings import ActivityPubSchema, PushSettings, WebSubSchema, push_settings
 from .registry import FeedInfo, load_source
 
 DEFAULT_PATH = "config.toml"
@@ -34,6 +35,7 @@ COMMON_KEYS = {
     "max_items",
 }
 LANGUAGES = ("de", "en")
+PUSH_SECTIONS = ("websub", "activitypub")
 
 
 class ServerSchema(Schema):
@@ -47,6 +49,14 @@ class ServerSchema(Schema):
     timezone = TimeZone(load_default="Europe/Berlin")
     licence = fields.String(load_default=None, validate=validate.OneOf(list(LICENCES)))
     attribution = fields.String(load_default="")
+    secret_key = Secret(load_default=None)  # signs the /admin session cookie and CSRF tokens
+    # Host names the server answers to besides base_url's (and loopback); ".example.org" allows subdomains.
+    trusted_hosts = fields.List(
+        fields.String(validate=validate.Regexp(r"^\.?[A-Za-z0-9_.-]{1,253}$|^\[?[0-9A-Fa-f:.]+\]?$")),
+        load_default=list,
+    )
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
+    proxy_hops = fields.Integer(load_default=0, validate=validate.Range(0, 10))
 
 
 class StorageSchema(Schema):
@@ -54,6 +64,25 @@ class StorageSchema(Schema):
         unknown = RAISE
 
     url = fields.String(load_default="sqlite:///var/feedserver.sqlite3")
+
+
+def _rate_limit(value: str) -> None:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValidationError("must be a rate like '600/minute' or '10/second;600/hour'") from None
+
+
+class ApiSchema(Schema):
+    """[api]: the JSON API's per-client rate limit (flask-limiter syntax) and its off switch."""
+
+    class Meta:
+        unknown = RAISE
+
+    rate_limit = fields.String(load_default="600/minute", validate=_rate_limit)
+    rate_limit_enabled = fields.Boolean(load_default=True)
 
 
 class CacheSchema(Schema):
@@ -66,6 +95,22 @@ class CacheSchema(Schema):
     redis_url = fields.String(load_default=None)
     default_timeout = fields.Integer(load_default=300, validate=validate.Range(1, 86400))
     key_prefix = fields.String(load_default="feedserver:")
+    # RedisCache: seconds each web process keeps what Redis returned (feedserver/nearcache.py); 0 = off
+    local_seconds = fields.Float(load_default=1.0, validate=validate.Range(0, 60))
+
+
+class PublishSchema(Schema):
+    """[publish]: a directory the worker keeps filled with static feed files (see feedserver/publish.py)."""
+
+    class Meta:
+        unknown = RAISE
+
+    dir = fields.String(load_default=None, validate=validate.Length(1, 1000))
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    dir: str | None = None  # absolute; relative paths in config.toml are taken from the config file
 
 
 class FetchSchema(Schema):
@@ -79,6 +124,8 @@ class FetchSchema(Schema):
         load_default=20 * 1024 * 1024, validate=validate.Range(1024, 512 * 1024 * 1024)
     )
     max_redirects = fields.Integer(load_default=3, validate=validate.Range(0, 10))
+    deletion_guard_ratio = fields.Float(load_default=0.5, validate=validate.Range(0.05, 1.0))
+    deletion_guard_min = fields.Integer(load_default=10, validate=validate.Range(1, 100_000))
     allow_networks = fields.List(fields.String(), load_default=list)
     allow_files = fields.List(fields.String(), load_default=list)
 
@@ -119,6 +166,9 @@ class ServerSettings:
     timezone: str
     licence: str | None
     attribution: str
+    secret_key: str | None = field(default=None, repr=False)  # never in logs or tracebacks
+    trusted_hosts: tuple[str, ...] | list[str] = ()
+    proxy_hops: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,6 +177,7 @@ class CacheSettings:
     redis_url: str | None
     default_timeout: int
     key_prefix: str
+    local_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -162,6 +213,12 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    rate_limit: str = "600/minute"
+    rate_limit_enabled: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     path: str
     server: ServerSettings
@@ -169,6 +226,9 @@ class Settings:
     cache: CacheSettings
     fetch: FetchSettings
     feeds: dict[str, FeedSettings]
+    api: ApiSettings = field(default_factory=ApiSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
+    push: PushSettings = field(default_factory=PushSettings)  # [websub] and [activitypub]
 
 
 def load(path: str | os.PathLike | None = None) -> Settings:
@@ -188,10 +248,13 @@ def load(path: str | os.PathLike | None = None) -> Settings:
 def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
     """Validate an already-parsed config mapping (tests use this directly)."""
     base = Path(file).resolve().parent if not file.startswith("<") else Path.cwd()
-    unknown = set(raw) - {"server", "storage", "cache", "fetch", "feeds"}
+    unknown = set(raw) - {"server", "storage", "cache", "fetch", "feeds", "api", "publish", *PUSH_SECTIONS}
     if unknown:
         raise ConfigError(
-            file, sorted(unknown)[0], "unknown section (allowed: server, storage, cache, fetch, feeds)"
+            file,
+            sorted(unknown)[0],
+            "unknown section (allowed: server, storage, cache, fetch, feeds, api, publish, "
+            "websub, activitypub)",
         )
     server = ServerSettings(**_load(ServerSchema(), raw.get("server", {}), file, "server"))
     storage = _load(StorageSchema(), raw.get("storage", {}), file, "storage")
@@ -203,7 +266,27 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
     if not isinstance(feeds_raw, dict):
         raise ConfigError(file, "feeds", "must be a table of feeds, e.g. [feeds.waste-town]")
     feeds = {fid: _feed(fid, table, server, file, base) for fid, table in feeds_raw.items()}
-    return Settings(file, server, _storage_url(storage["url"], base), cache, fetch_settings, feeds)
+    _refuse_local_upstreams(feeds, fetch_settings, file)
+    api = ApiSettings(**_load(ApiSchema(), raw.get("api", {}), file, "api"))
+    publish = _load(PublishSchema(), raw.get("publish", {}), file, "publish")
+    publish_dir = str((base / publish["dir"]).resolve()) if publish["dir"] else None
+    return Settings(
+        file,
+        server,
+        _storage_url(storage["url"], base),
+        cache,
+        fetch_settings,
+        feeds,
+        api,
+        publish=PublishSettings(dir=publish_dir),
+        push=_push(raw, file),
+    )
+
+
+def _push(raw: dict[str, Any], file: str) -> PushSettings:
+    websub = _load(WebSubSchema(), raw.get("websub", {}), file, "websub")
+    activitypub = _load(ActivityPubSchema(), raw.get("activitypub", {}), file, "activitypub")
+    return push_settings(websub, activitypub)
 
 
 def _fetch_settings(table: Any, file: str, base_url: str, base: Path) -> FetchSettings:
@@ -263,6 +346,21 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
         max_items=common["max_items"],
         options=MappingProxyType(options),
     )
+
+
+def _refuse_local_upstreams(feeds: dict[str, FeedSettings], fetch: FetchSettings, file: str) -> None:
+    """Upstream URLs naming a loopback, private or metadata address (or localhost) are refused at load time.
+
+    Host names are resolved and checked again on every connection (feedserver.netguard).
+    """
+    from .netguard import AddressPolicy
+
+    policy = AddressPolicy.from_networks(fetch.allow_networks)
+    for feed in feeds.values():
+        for name, value in feed.options.items():
+            problem = policy.refusal(value) if isinstance(value, str) and name.endswith("url") else None
+            if problem:
+                raise ConfigError(file, f"feeds.{feed.id}.{name}", f"refusing upstream: {problem}")
 
 
 def _resolve_file_url(value: Any, base: Path) -> Any:

@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 from .air import continue_episodes
 from .errors import NotModified, UpstreamError
 from .fetch import Http
+from .guard import check_deletions, guarded
 from .items import Item
 from .moves import reconcile_moves
 from .output import forget, publish
 from .runtime import Runtime
+from .sanitize import plain_text, quote_unsafe
 from .store import Changes
 from .transit import carry_first_seen
 
@@ -57,9 +59,16 @@ class RefreshResult:
 
 
 def refresh(
-    runtime: Runtime, feed_id: str, now: datetime | None = None, respect_backoff: bool = True
+    runtime: Runtime,
+    feed_id: str,
+    now: datetime | None = None,
+    respect_backoff: bool = True,
+    accept_deletions: bool = False,
 ) -> RefreshResult:
-    """Poll one feed's upstream and publish changes; on failure keep the last good items, marked stale."""
+    """Poll one feed's upstream and publish changes; on failure keep the last good items, marked stale.
+
+    A fetch that would drop most of the feed's items is held as a failure unless accept_deletions.
+    """
     feed = runtime.feed(feed_id)
     store = runtime.store
     now = now or datetime.now(UTC)
@@ -70,8 +79,11 @@ def refresh(
     http = Http(runtime.settings.fetch, state.validators)
     try:
         source = feed.make_source()
-        payload = source.fetch(http)
+        # Announcements have no HTTP upstream: their source reads approved versions from the desk tables.
+        payload = source.fetch(store if feed.kind == "announcements" else http)
         items = _reconcile(feed, store, normalize(source.parse(payload)), now)
+        if not accept_deletions and guarded(feed.source):
+            check_deletions(feed.id, store.current_items(feed.id), items, runtime.settings.fetch, now)
         changes = store.apply_items(feed.id, items, http.validators, now)
         too_old = _old_data(feed, source, payload)
     except NotModified:
@@ -116,10 +128,20 @@ def _old_data(feed, source, payload) -> str | None:
 
 def _publish_if_needed(runtime, feed, now, changes: Changes, before, stale: bool = False) -> None:
     """Render only when the data changed, or when nothing was rendered yet, or health changed."""
-    if changes.any or runtime.store.rendition(feed.id, "atom") is None:
+    if changes.any or _renditions_behind(runtime.store.rendition(feed.id, "atom"), before):
         publish(runtime, feed, now)
-    elif before.stale_since is not None or stale:
+    else:
+        # Health may have changed (stale), or another process (`feedserver fetch --accept-deletions` next
+        # to `serve`) stored and rendered this data: drop this process's cached bytes, re-read from the store.
         forget(runtime, feed.id)
+
+
+def _renditions_behind(rendition, state) -> bool:
+    """True when nothing was rendered yet, or a process died after storing items but before rendering."""
+    if rendition is None:
+        return True
+    changed = state.data_changed_at
+    return changed is not None and rendition.last_modified < changed.replace(microsecond=0)
 
 
 def normalize(items: list[Item]) -> list[Item]:
@@ -145,7 +167,7 @@ def normalize(items: list[Item]) -> list[Item]:
 
 
 def _text(value: str | None, limit: int) -> str:
-    text = FORBIDDEN.sub("", value or "").strip()
+    text = plain_text(FORBIDDEN.sub("", value or "")).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -167,7 +189,7 @@ def safe_url(url: str | None) -> str | None:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in SAFE_SCHEMES or len(url) > 2000 or any(c.isspace() for c in url):
         return None
-    return url
+    return quote_unsafe(url)
 
 
 def _retry_at(every: int, failures: int, exc: Exception, now: datetime) -> datetime:

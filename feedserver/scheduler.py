@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import random
+import signal
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -12,14 +15,22 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from .leader import STANDBY_RETRY, Leadership, leader_lock
+from .output import publish
 from .pipeline import refresh
 
 log = logging.getLogger(__name__)
 MAX_JITTER = 300  # seconds
+PUBLISH_DUE_EVERY = 60  # seconds between checks for renditions whose reminder time has come
 
 
-def build_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
-    """One interval job per feed, with jitter, never two runs of the same feed at once."""
+def build_scheduler(
+    app: Flask, blocking: bool = False, may_run: Callable[[], bool] | None = None
+) -> BaseScheduler:
+    """One interval job per feed, with jitter, never two runs of the same feed at once.
+
+    may_run: asked before each job starts (a worker that lost the leader lock answers False).
+    """
     runtime = app.extensions["feedserver"]
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
     states = runtime.store.feed_states()
@@ -28,12 +39,22 @@ def build_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
         scheduler.add_job(
             run_refresh,
             IntervalTrigger(seconds=feed.every, jitter=min(feed.every // 10, MAX_JITTER), timezone=UTC),
-            args=(app, feed.id),
+            args=(app, feed.id, may_run),
             id=f"refresh:{feed.id}",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=max(30, feed.every // 2),
             next_run_time=first_run(states.get(feed.id), feed.every, now),
+        )
+    if runtime.settings.publish.dir:
+        # Static files cannot re-render themselves when a reminder falls due: the poller does it for them.
+        scheduler.add_job(
+            publish_due,
+            IntervalTrigger(seconds=PUBLISH_DUE_EVERY, timezone=UTC),
+            args=(app, may_run),
+            id="publish-due",
+            max_instances=1,
+            coalesce=True,
         )
     return scheduler
 
@@ -47,11 +68,36 @@ def first_run(state, every: int, now: datetime) -> datetime:
     return max(due, now + stagger)
 
 
-def run_refresh(app: Flask, feed_id: str) -> None:
+def run_refresh(app: Flask, feed_id: str, may_run: Callable[[], bool] | None = None) -> None:
     """The job body: one refresh inside the app context, logged."""
+    if may_run is not None and not may_run():
+        log.debug("%s: not polled, this worker is not the leader", feed_id)
+        return
     with app.app_context():
         result = refresh(app.extensions["feedserver"], feed_id)
     if result.skipped:
         log.debug(result.line())
     else:
         (log.info if result.ok else log.warning)(result.line())
+
+
+def publish_due(app: Flask, may_run: Callable[[], bool] | None = None) -> None:
+    """Re-render feeds whose stored renditions expired (so the static files follow the reminders)."""
+    if may_run is not None and not may_run():
+        return
+    runtime = app.extensions["feedserver"]
+    now = datetime.now(UTC)
+    with app.app_context():
+        for feed_id in runtime.store.expired_feeds(now):
+            if feed_id in runtime.settings.feeds:
+                publish(runtime, runtime.feed(feed_id), now)
+
+
+def run_worker(app: Flask, retry: float = STANDBY_RETRY, stop: threading.Event | None = None) -> None:
+    """`feedserver worker`: poll while holding the leader lock, stand by otherwise; SIGTERM/SIGINT end it."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    lock = leader_lock(app.extensions["feedserver"].store)
+    Leadership(lock, lambda may_run: build_scheduler(app, may_run=may_run), retry).run(stop)

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError as AlembicCommandError
 from sqlalchemy import and_, create_engine, delete, event, func, insert, or_, select, text, update
 from sqlalchemy.engine import Engine
 
@@ -91,13 +92,14 @@ class Store:
         """Raise SchemaError unless the database is at the head revision."""
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
-        head = ScriptDirectory.from_config(config).get_current_head()
+        scripts = ScriptDirectory.from_config(config)
+        head = scripts.get_current_head()
         with self.engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
         if current != head:
             raise SchemaError(
                 f"database schema is at revision {current or 'none'}, this version needs {head}: "
-                "run `feedserver migrate`"
+                + _schema_advice(scripts, current)
             )
 
     def ping(self) -> None:
@@ -282,6 +284,23 @@ class Store:
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         return Rendition(**row) if row else None
+
+    def expired_feeds(self, now: datetime) -> list[str]:
+        """Ids of feeds with a stored rendition whose valid_until has passed (a reminder fell due)."""
+        query = select(renditions.c.feed_id).where(renditions.c.valid_until <= now).distinct()
+        with self.engine.connect() as connection:
+            return sorted(connection.execute(query).scalars())
+
+
+def _schema_advice(scripts: ScriptDirectory, current: str | None) -> str:
+    """Older schema: migrate. A revision this code does not know: the database is ahead of it."""
+    try:
+        known = current is None or scripts.get_revision(current) is not None
+    except AlembicCommandError:
+        known = False
+    if known:
+        return "run `feedserver migrate`"
+    return "the database was migrated by a newer feedserver; run that version (or a newer one)"
 
 
 def make_engine(url: str) -> Engine:

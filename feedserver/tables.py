@@ -7,7 +7,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -16,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 
@@ -108,4 +112,179 @@ renditions = Table(
     Column("media_type", String(80), nullable=False),
     Column("last_modified", UtcDateTime, nullable=False),
     Column("valid_until", UtcDateTime),
+)
+
+
+# --- editorial desk (issue 6): people, offices, API tokens, announcements with immutable versions ---------
+# SQL on these tables lives in feedserver/desk/records.py, the desk's storage module.
+
+desk_users = Table(
+    "desk_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # author | approver | admin
+    Column("password_hash", Text),  # werkzeug.security hash; NULL until `feedserver users password`
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+desk_user_offices = Table(
+    "desk_user_offices",
+    metadata,
+    Column("user_id", Integer, ForeignKey("desk_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("office", String(64), primary_key=True),
+)
+
+desk_tokens = Table(
+    "desk_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("desk_users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),  # the token itself is never stored
+    Column("label", String(100), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+announcements = Table(
+    "announcements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_id", String(64), nullable=False),
+    Column("created_by", Integer, ForeignKey("desk_users.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("latest_version", Integer, nullable=False),
+    Column("withdrawn_at", UtcDateTime),
+    Column("withdrawn_by", Integer, ForeignKey("desk_users.id")),
+    Index("ix_announcements_feed", "feed_id"),
+)
+
+announcement_versions = Table(
+    "announcement_versions",
+    metadata,
+    Column("announcement_id", Integer, ForeignKey("announcements.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("link", Text),
+    Column("starts", UtcDateTime),
+    Column("ends", UtcDateTime),
+    Column("publish_at", UtcDateTime, nullable=False),
+    Column("expires", UtcDateTime),
+    Column("crisis", Boolean, nullable=False, default=False),
+    Column("targets", Text, nullable=False, default="[]"),  # JSON list of feed ids; ["*"] = every feed
+    Column("author_id", Integer, ForeignKey("desk_users.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+announcement_approvals = Table(
+    "announcement_approvals",
+    metadata,
+    Column("announcement_id", Integer, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("approver_id", Integer, ForeignKey("desk_users.id"), nullable=False),
+    Column("approved_at", UtcDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["announcement_id", "version"],
+        ["announcement_versions.announcement_id", "announcement_versions.version"],
+    ),
+)
+
+desk_audit = Table(
+    "desk_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", Integer, ForeignKey("desk_users.id")),  # NULL for the command line
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("announcement_id", Integer),
+    Column("version", Integer),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_desk_audit_announcement", "announcement_id"),
+)
+
+
+# --- push and social (issue 10): WebSub hub, ActivityPub actors, outbox queue, statistics -----------------
+# SQL on these tables lives in feedserver/push/records.py and feedserver/push/stats.py.
+
+websub_subscriptions = Table(
+    "websub_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic", String(2048), nullable=False),  # exactly as the subscriber sent it (it is echoed back)
+    Column("callback", String(2048), nullable=False),
+    Column("feed_id", String(64)),  # NULL for the catalogue topic
+    Column("format", String(16), nullable=False),  # rss, atom, json, ics or html (the catalogue)
+    Column("secret", String(200)),  # hub.secret for X-Hub-Signature; the spec caps it below 200 bytes
+    Column("lease_seconds", Integer, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_etag", String(80)),  # the content last queued, so a republish of equal bytes sends nothing
+    UniqueConstraint("topic", "callback", name="uq_websub_topic_callback"),
+    Index("ix_websub_feed", "feed_id"),
+)
+
+push_jobs = Table(
+    "push_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # event, websub-verify, websub-deliver, ap-deliver
+    Column("feed_id", String(64)),
+    Column("subscription_id", Integer),
+    Column("target", String(2048)),  # callback or inbox URL
+    Column("body", LargeBinary),
+    Column("meta", Text, nullable=False, default="{}"),  # JSON: content type, topic, mode, ...
+    Column("priority", Integer, nullable=False, default=1),  # 0 first: crisis items, Accepts
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("locked_until", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_error", Text),
+    Index("ix_push_jobs_due", "due_at"),
+)
+
+ap_actors = Table(
+    "ap_actors",
+    metadata,
+    Column("feed_id", String(64), primary_key=True),
+    Column("private_key_pem", Text, nullable=False),
+    Column("public_key_pem", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("synced_at", UtcDateTime),  # first look at the feed's items: they are the backlog, not news
+)
+
+ap_followers = Table(
+    "ap_followers",
+    metadata,
+    Column("feed_id", String(64), primary_key=True),
+    Column("actor", String(2048), primary_key=True),
+    Column("inbox", String(2048), nullable=False),
+    Column("shared_inbox", String(2048)),
+    Column("followed_at", UtcDateTime, nullable=False),
+)
+
+ap_notes = Table(
+    "ap_notes",
+    metadata,
+    Column("feed_id", String(64), primary_key=True),
+    Column("item_id", String(36), primary_key=True),
+    Column("note", Text, nullable=False),  # the Note JSON as announced, so Delete and GET match it
+    Column("crisis", Boolean, nullable=False, default=False),
+    Column("published_at", UtcDateTime, nullable=False),
+    Column("deleted_at", UtcDateTime),
+    Index("ix_ap_notes_feed_published", "feed_id", "published_at"),
+)
+
+stats_daily = Table(
+    "stats_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("feed_id", String(64), primary_key=True),
+    Column("format", String(16), primary_key=True),  # rss, atom, json, ics, or activitypub (followers)
+    Column("requests", Integer, nullable=False, default=0),  # answered 200 or 304
+    Column("not_modified", Integer, nullable=False, default=0),  # of which 304
+    Column("subscribers", Integer),  # WebSub subscribers (ActivityPub followers) at the day's last count
 )

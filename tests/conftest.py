@@ -8,6 +8,7 @@ import pytest
 
 from feedserver.fetch import FetchSettings, Http
 from feedserver.registry import FeedInfo
+from tests.services import migrated_pg_url, pg_databases, pg_url, redis_prefix  # noqa: F401 - fixtures
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from flask import Blueprint, Flask, Response, request
 from flask_limiter import HeaderNames, Limiter
@@ -34,12 +35,34 @@ def limit(app: Flask, settings: Settings, blueprints: list[Blueprint]) -> Limite
         swallow_errors=True,  # a storage outage must not take the API down: serve unlimited meanwhile
         in_memory_fallback_enabled=True,
     )
+    _confine_hooks(app, limiter, [blueprint.name for blueprint in blueprints])
     for blueprint in blueprints:
         # one budget per client for the whole API, not one per endpoint
         limiter.shared_limit(
             settings.api.rate_limit, scope="api", exempt_when=lambda: request.method == "OPTIONS"
         )(blueprint)
     return limiter
+
+
+def _confine_hooks(app: Flask, limiter: Limiter, names: list[str]) -> None:
+    """Run the limiter's request hooks (and _ratelimit_headers) for the limited blueprints only.
+
+    flask-limiter installs them app-wide, where on every feed request they cost more CPU than all of the
+    feed's own checks (bench/scale_bench.py), for routes that are never limited. Their order is kept, and
+    they run before the blueprint's own hooks as they did app-wide.
+    """
+    for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        moved = [f for f in registry.get(None, []) if f is _ratelimit_headers or _owner(f) is limiter]
+        registry[None] = [f for f in registry.get(None, []) if f not in moved]
+        for name in names:
+            registry[name] = moved + registry.get(name, [])
+
+
+def _owner(function) -> object:
+    """The object a hook is bound to (a bound method's self, or a partial's first argument)."""
+    if isinstance(function, partial):
+        return function.args[0] if function.args else None
+    return getattr(function, "__self__", None)
 
 
 def _storage_uri(settings: Settings) -> str:

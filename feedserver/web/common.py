@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Response, current_app, request
 from werkzeug.http import http_date, parse_date
@@ -36,16 +37,22 @@ def max_age(served: Served, at: datetime) -> int:
 def serve_bytes(served: Served, at: datetime) -> Response:
     """The stored bytes with ETag/Last-Modified, or 304 when the client's copy is current."""
     rendition = served.rendition
-    headers = {
-        "ETag": rendition.etag,
-        "Last-Modified": http_date(rendition.last_modified),
-        "Cache-Control": f"public, max-age={max_age(served, at)}",
-    }
+    headers = [
+        *_validators(rendition.etag, rendition.last_modified),
+        ("Cache-Control", f"public, max-age={max_age(served, at)}"),
+    ]
     if served.stale_since is not None:
-        headers["Feedserver-Status"] = f'stale; since="{served.stale_since.isoformat()}"'
+        headers.append(("Feedserver-Status", f'stale; since="{served.stale_since.isoformat()}"'))
     if not_modified(rendition.etag, rendition.last_modified):
         return Response(status=304, headers=headers)
-    return Response(rendition.body, headers=headers, content_type=rendition.media_type)
+    headers.append(("Content-Type", rendition.media_type))  # the exact type with its charset
+    return Response(rendition.body, headers=headers)
+
+
+@lru_cache(maxsize=4096)
+def _validators(etag: str, last_modified: datetime) -> tuple[tuple[str, str], ...]:
+    """ETag and Last-Modified of a rendition, formatted once (this is on every feed request's path)."""
+    return (("ETag", etag), ("Last-Modified", http_date(last_modified)))
 
 
 def not_modified(etag: str, last_modified: datetime) -> bool:

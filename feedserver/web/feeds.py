@@ -9,6 +9,7 @@ from flask import Blueprint, request
 
 from ..filters import FilterError, parse_selection
 from ..output import accepted_filters, current, filtered, formats_of
+from ..push.topics import add_links, feed_topic_url
 from .common import now, runtime, serve_bytes
 from .problems import problem
 
@@ -51,11 +52,13 @@ def feed(feed_id: str, fmt: str):
             )
         canonical = urlencode(sorted(query.items()))
         served = filtered(rt, config, fmt, selection, canonical, at, **options)
+    # WebSub discovery on every answer: this server's hub, and the canonical topic URL (filters sorted).
+    self_url = feed_topic_url(rt.settings, feed_id, fmt, urlencode(sorted(query.items())))
     if served is None:
         response = problem(503, "Service Unavailable", "This feed has not been fetched successfully yet.")
         response.headers["Retry-After"] = "60"
-        return response
-    return serve_bytes(served, at)
+        return add_links(response, rt.settings, self_url)
+    return add_links(serve_bytes(served, at), rt.settings, self_url)
 
 
 def _alarm(value: str) -> time | None:

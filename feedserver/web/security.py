@@ -29,7 +29,7 @@ MAX_PARAMETERS = 50  # query parameters per request
 MAX_ERROR_AGE = 60  # seconds a client error may be cached; server errors are never cached
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 FEED_PAGE = re.compile(r"^/feeds/[^/.]+$")
-PAGE_PATHS = ("/", "/api/docs")
+PAGE_PATHS = ("/", "/api/docs", "/stats")
 EXPOSED = "ETag, Last-Modified, Link, Feedserver-Status, Retry-After"
 PREFLIGHT_HEADERS = "Accept, Accept-Language, Cache-Control, If-Modified-Since, If-None-Match"
 
