@@ -218,3 +218,53 @@ def test_a_cookie_set_by_mistake_on_a_public_route_is_dropped(make_app, caplog):
     response = app.test_client().get("/feeds-debug")
     assert "Set-Cookie" not in response.headers
     assert "dropping a Set-Cookie header" in caplog.text
+
+
+DATA_HEADERS = (
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Content-Security-Policy",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Expose-Headers",
+)
+
+
+def test_feed_answers_carry_the_data_headers_whether_whole_revalidated_or_filtered(client):
+    """The feed view builds its headers itself (the hot path skips the after_request hook): they must be
+    exactly those the hook gives every other data route."""
+    reference = client.get("/opml")
+    whole = client.get("/feeds/waste-test.atom")
+    revalidated = client.get("/feeds/waste-test.atom", headers={"If-None-Match": whole.headers["ETag"]})
+    category = client.get("/feeds/waste-test.json").json["items"][0]["tags"][0]
+    narrowed = client.get("/feeds/waste-test.atom", query_string={"category": category})
+    assert (whole.status_code, revalidated.status_code, narrowed.status_code) == (200, 304, 200)
+    for response in (whole, revalidated, narrowed):
+        assert {name: response.headers.get(name) for name in DATA_HEADERS} == {
+            name: reference.headers[name] for name in DATA_HEADERS
+        }
+        assert 'rel="hub"' in response.headers["Link"]
+        assert response.headers["Cache-Control"].startswith("public")
+    assert whole.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert int(whole.headers["Content-Length"]) == len(whole.data) > 0
+    # RFC 9110 15.4.5: the 304 repeats ETag and caching headers; no body, no content headers.
+    assert revalidated.headers["ETag"] == whole.headers["ETag"] and revalidated.data == b""
+    assert not {"Content-Type", "Content-Length", "Last-Modified"} & set(revalidated.headers.keys())
+    assert narrowed.headers["ETag"] != whole.headers["ETag"]
+
+
+def test_https_servers_send_hsts_on_every_route_class(tmp_path, app):
+    path = write_config(tmp_path, FEEDS.format(url="http://localhost:9/x.ics"))
+    path.write_text(path.read_text().replace("http://127.0.0.1:8000", "https://feeds.city.example"))
+    client = create_app(path).test_client()
+    etag = client.get("/feeds/waste-test.rss").headers["ETag"]
+    answers = [
+        client.get("/feeds/waste-test.rss"),
+        client.get("/feeds/waste-test.rss", headers={"If-None-Match": etag}),
+        client.get("/api/v1/feeds"),
+        client.get("/"),
+        client.get("/widgets/waste-test"),
+        client.get("/feeds/nope.rss"),
+    ]
+    assert [a.status_code for a in answers] == [200, 304, 200, 200, 200, 404]
+    for answer in answers:
+        assert answer.headers["Strict-Transport-Security"] == "max-age=31536000", answer.request.path

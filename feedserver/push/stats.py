@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, current_app, request
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,7 +30,6 @@ from .topics import INTERNAL
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 10.0
-FEED_ENDPOINT = "feeds.feed"
 ACTIVITYPUB = "activitypub"  # the stats "format" of followers
 EXTENSION = "feedserver.stats"
 
@@ -77,11 +76,10 @@ class RequestCounter:
 
 
 def init_app(app: Flask) -> None:
-    """Count feed requests after each response; flush at exit."""
+    """Keep a request counter for the feed view (count_feed_request); flush it at exit."""
     runtime = app.extensions["feedserver"]
     counter = RequestCounter(runtime.store.engine, runtime.settings.server.timezone)
     app.extensions[EXTENSION] = counter
-    app.after_request(count_request)
     # The last seconds' counts are stored at exit; a weak reference, so an app that is gone is not kept alive.
     atexit.register(_flush_if_alive, weakref.ref(counter))
 
@@ -92,16 +90,12 @@ def _flush_if_alive(reference: weakref.ref) -> None:
         counter.flush()
 
 
-def count_request(response: Response) -> Response:
-    """after_request: count answered feed requests; the hub's own internal requests are not readers."""
-    if (
-        request.endpoint == FEED_ENDPOINT
-        and response.status_code in (200, 304)
-        and not request.environ.get(INTERNAL)
-    ):
-        args = request.view_args or {}
-        current_app.extensions[EXTENSION].count(args["feed_id"], args["fmt"], response.status_code == 304)
-    return response
+def count_feed_request(feed_id: str, fmt: str, status: int) -> None:
+    """Count an answered feed request (200 or 304); the hub's own internal requests are not readers.
+    Called by the feed view itself: an after_request hook would cost every request of the app."""
+    counter = current_app.extensions.get(EXTENSION)
+    if counter is not None and status in (200, 304) and not request.environ.get(INTERNAL):
+        counter.count(feed_id, fmt, status == 304)
 
 
 def add_counts(engine: Engine, requests: Counter, not_modified: Counter) -> None:

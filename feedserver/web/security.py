@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
@@ -31,6 +32,7 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 FEED_PAGE = re.compile(r"^/feeds/[^/.]+$")
 PAGE_PATHS = ("/", "/api/docs", "/stats")
 EXPOSED = "ETag, Last-Modified, Link, Feedserver-Status, Retry-After"
+SECURED = "feedserver_secured"  # attribute of a response that carries its route class's headers already
 PREFLIGHT_HEADERS = "Accept, Accept-Language, Cache-Control, If-Modified-Since, If-None-Match"
 
 CSP = {
@@ -64,15 +66,47 @@ def trusted_hosts(base_url: str, extra: tuple[str, ...] | list[str] = ()) -> lis
 def init_app(app: Flask, base_url: str, extra_hosts: tuple[str, ...] | list[str] = ()) -> None:
     """Trust only known Host headers (Flask's TRUSTED_HOSTS: others get a 400 problem) and add the hooks."""
     app.config["TRUSTED_HOSTS"] = trusted_hosts(base_url, extra_hosts)
-    hsts = urlsplit(base_url).scheme == "https"
+    hsts = uses_https(base_url)
     app.before_request(refuse_absurd_requests)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
+        if getattr(response, SECURED, False):
+            return response  # built with its class's headers already (the feed hot path, route_headers)
         kind = route_class(request.path)
         if kind == "data" and response.mimetype == "text/html" and request.method != "OPTIONS":
             kind = "page"  # an HTML page added elsewhere (/stats ...) is a page, never readable cross-origin
         return apply_headers(response, kind, hsts)
+
+
+def secured(response: Response) -> Response:
+    """Mark a response that already carries every header of its route class (see route_headers), so the
+    after_request hook leaves it alone; only for 2xx/3xx answers that set no cookie."""
+    setattr(response, SECURED, True)
+    return response
+
+
+@lru_cache(maxsize=16)
+def uses_https(base_url: str) -> bool:
+    """True when the server is published over https (then every answer carries HSTS)."""
+    return urlsplit(base_url).scheme == "https"
+
+
+@lru_cache(maxsize=16)
+def route_headers(kind: str, hsts: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every response of a route class gets, formatted once."""
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Content-Security-Policy", CSP[kind]),
+    ]
+    if hsts:
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    if kind in ("page", "admin"):
+        headers.append(("X-Frame-Options", "DENY"))
+    if kind == "data":  # any origin may read, never with credentials (_cors)
+        headers += [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSED)]
+    return tuple(headers)
 
 
 def refuse_absurd_requests() -> Response | None:
@@ -89,17 +123,8 @@ def refuse_absurd_requests() -> Response | None:
 def apply_headers(response: Response, kind: str, hsts: bool = False) -> Response:
     """The security headers of one route class, error caching bounded, and no cookie outside /admin."""
     headers = response.headers
-    present = {name.lower() for name in headers.keys()}  # one pass (perf: every feed request gets here)
-    defaults = [
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "no-referrer"),
-        ("Content-Security-Policy", CSP[kind]),
-    ]
-    if hsts:
-        defaults.append(("Strict-Transport-Security", "max-age=31536000"))
-    if kind in ("page", "admin"):
-        defaults.append(("X-Frame-Options", "DENY"))
-    _add_missing(headers, present, defaults)
+    present = {name.lower() for name in headers.keys()}  # one pass (perf: every request gets here)
+    _add_missing(headers, present, route_headers(kind, hsts))
     if kind == "data":
         _cors(response, present)
     if kind == "admin":
@@ -115,7 +140,7 @@ def apply_headers(response: Response, kind: str, hsts: bool = False) -> Response
     return response
 
 
-def _add_missing(headers, present: set[str], pairs: list[tuple[str, str]]) -> None:
+def _add_missing(headers, present: set[str], pairs: tuple[tuple[str, str], ...]) -> None:
     """Headers.setdefault for several headers at once: werkzeug's setdefault scans the list and raises on
     every miss, which made these hooks the costliest part of serving a cached feed (bench/scale_bench.py)."""
     for name, value in pairs:
@@ -125,10 +150,9 @@ def _add_missing(headers, present: set[str], pairs: list[tuple[str, str]]) -> No
 
 
 def _cors(response: Response, present: set[str]) -> None:
-    """Any origin may read, never with credentials; preflights learn the conditional request headers."""
+    """Never with credentials (the origin and exposed headers are in route_headers); preflights learn the
+    conditional request headers."""
     headers = response.headers
-    cors = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSED)]
-    _add_missing(headers, present, cors)
     if "access-control-allow-credentials" in present:
         del headers["Access-Control-Allow-Credentials"]
     if request.method == "OPTIONS":
