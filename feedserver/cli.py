@@ -78,17 +78,16 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     """Web server plus the polling scheduler in one process (the embedded default)."""
     import waitress
 
-    from .scheduler import build_scheduler
+    from .scheduler import BackgroundPoller
 
     app = _app(ctx)
-    scheduler = build_scheduler(app)
-    scheduler.start()
+    poller = BackgroundPoller(app).start()  # polls while it holds the leader lock, like `feedserver worker`
     push = PushWorker(app).start()  # WebSub and ActivityPub deliveries from the database queue
     click.echo(f"serving {len(app.extensions['feedserver'].settings.feeds)} feed(s) on http://{host}:{port}/")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="feedserver")
     finally:
-        scheduler.shutdown(wait=False)
+        poller.stop(timeout=5)  # Ctrl-C should not wait long for a refresh in flight
         push.stop()
 
 

@@ -93,11 +93,38 @@ def publish_due(app: Flask, may_run: Callable[[], bool] | None = None) -> None:
                 publish(runtime, runtime.feed(feed_id), now)
 
 
+def leadership(app: Flask, retry: float = STANDBY_RETRY) -> Leadership:
+    """This process's bid to be the one poller of the app's database (see leader.py)."""
+    lock = leader_lock(app.extensions["feedserver"].store)
+    return Leadership(lock, lambda may_run: build_scheduler(app, may_run=may_run), retry)
+
+
 def run_worker(app: Flask, retry: float = STANDBY_RETRY, stop: threading.Event | None = None) -> None:
     """`feedserver worker`: poll while holding the leader lock, stand by otherwise; SIGTERM/SIGINT end it."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    lock = leader_lock(app.extensions["feedserver"].store)
-    Leadership(lock, lambda may_run: build_scheduler(app, may_run=may_run), retry).run(stop)
+    leadership(app, retry).run(stop)
+
+
+class BackgroundPoller:
+    """`feedserver serve`'s polling, in a thread beside the web server. It takes the same leader lock as
+    `feedserver worker`, so a serve next to workers, or two serves on one database, poll each feed once."""
+
+    def __init__(self, app: Flask, retry: float = STANDBY_RETRY):
+        self.leadership = leadership(app, retry)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self.leadership.run, args=(self._stop,), name="feedserver-poller", daemon=True
+        )
+
+    def start(self) -> BackgroundPoller:
+        """Lead or stand by from now on."""
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop polling (a running refresh finishes first) and release the lock."""
+        self._stop.set()
+        self._thread.join(timeout)

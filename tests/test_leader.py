@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from feedserver import create_app
 from feedserver.leader import LEADER_LOCK_KEY, FileLock, Leadership, PostgresLock, SoleLock, leader_lock
-from feedserver.scheduler import build_scheduler, run_refresh
+from feedserver.scheduler import BackgroundPoller, build_scheduler, run_refresh
 from tests.services import cluster_config, wait_for, waste_calendar
 
 FEED = """
@@ -47,6 +47,25 @@ def test_a_job_of_a_worker_that_is_not_the_leader_polls_nothing(make_app, httpse
     assert len(httpserver.log) == 0
     run_refresh(app, "waste-led", may_run=lambda: True)
     assert len(httpserver.log) == 1
+
+
+def test_serve_polls_only_while_it_holds_the_leader_lock(make_app, httpserver):
+    """`feedserver serve` takes the worker's lock: two on one database, or a serve and a worker, poll once."""
+    httpserver.expect_request("/cal.ics").respond_with_data(waste_calendar(5), content_type="text/calendar")
+    app = make_app(FEED.format(url=httpserver.url_for("/cal.ics")))
+    pollers = [BackgroundPoller(app, retry=0.1).start() for _ in range(2)]
+    try:
+        wait_for(lambda: len(httpserver.log) == 1, 15, what="the first poll")
+        leading = [p for p in pollers if p.leadership.leading.is_set()]
+        assert len(leading) == 1
+        standby = next(p for p in pollers if p is not leading[0])
+        threading.Event().wait(0.5)  # several standby retries: still one leader, one poll
+        assert not standby.leadership.leading.is_set() and len(httpserver.log) == 1
+        leading[0].stop()
+        wait_for(standby.leadership.leading.is_set, 5, step=0.05, what="the standby to lead")
+    finally:
+        for poller in pollers:
+            poller.stop()
 
 
 @pytest.mark.services
