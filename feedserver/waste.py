@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from .items import WasteCategory
@@ -138,7 +140,8 @@ def categorize(label: str, overrides: Mapping[str, str] | None = None) -> WasteC
     return WasteCategory.OTHER
 
 
-def category_aliases() -> dict[str, WasteCategory]:
+@cache  # a constant, asked for per feed and request (the API lists thousands of feeds): folded once
+def category_aliases() -> Mapping[str, WasteCategory]:
     """Every name a filter may use for a category: the English term and the German and English labels."""
     aliases: dict[str, WasteCategory] = {}
     for category in WasteCategory:
@@ -154,7 +157,7 @@ def category_aliases() -> dict[str, WasteCategory]:
             "garten": WasteCategory.GARDEN,
         }
     )
-    return aliases
+    return MappingProxyType(aliases)
 
 
 def reminder_time(day: date, at: time, timezone: str) -> datetime:
