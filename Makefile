@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-tools check clean chromium
+.PHONY: run test lint bench bench-tools check clean chromium screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	$(BIN)/ruff check feedserver sources tests bench wsgi.py
 	$(BIN)/pytest -q
+
+# The widget screenshots in docs/widgets/ (a test run writes them to a temporary directory).
+screenshots: $(STAMP) chromium
+	FEEDSERVER_SCREENSHOTS=docs/widgets $(BIN)/pytest -q tests/test_widgets_browser.py -k screenshots
 
 # The widget tests drive Debian's headless chromium: installed here when missing, as root or in CI.
 chromium:

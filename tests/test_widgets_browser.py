@@ -2,11 +2,13 @@
 
 Needs Debian's chromium (/usr/bin/chromium; `make test` installs it as root or with CI=true) and the Python
 playwright and axe-playwright-python packages (axe-core ships inside the latter: no internet at test time).
-Screenshots of every view in both themes go to docs/widgets/.
+Screenshots of every view in both themes go to a temporary directory, or to docs/widgets/ with
+`make screenshots` (FEEDSERVER_SCREENSHOTS=docs/widgets), so a test run leaves the work tree as it was.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,7 +18,6 @@ from tests.widget_live import ANNOUNCEMENT, CHROMIUM, CRISIS, FEEDS, require_chr
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 THEMES = ("light", "dark")
-DOCS = Path(__file__).parent.parent / "docs" / "widgets"
 LANG = {"transit": "en", "alerts": "en"}  # the feed's own language
 EXPECTED = {  # text each feed's widget must show (from the recorded upstream payloads)
     "waste": ("Nächste Abholtermine", "Bioabfall", "Papier"),
@@ -298,14 +299,15 @@ def test_reduced_motion_is_respected(live, context):
 
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("feed_id", FEEDS)
-def test_screenshots_of_every_view_in_both_themes(live, context, feed_id, theme):
-    """docs/widgets/<feed view>-<theme>.png, for the README and reviewers."""
+def test_screenshots_of_every_view_in_both_themes(live, context, feed_id, theme, tmp_path):
+    """<feed view>-<theme>.png of every view, for the README (docs/widgets) and reviewers."""
     ctx, _ = context(scheme=theme)
     page = ctx.new_page()
     page.set_viewport_size({"width": 380, "height": 700})
     page.goto(widget_url(live, feed_id, theme=theme))
-    DOCS.mkdir(parents=True, exist_ok=True)
-    target = DOCS / f"{feed_id}-{theme}.png"
+    directory = Path(os.environ.get("FEEDSERVER_SCREENSHOTS") or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{feed_id}-{theme}.png"
     page.evaluate("document.querySelector('.fsw').style.minHeight = '0'")
     page.locator(".fsw").screenshot(path=str(target))
     assert target.stat().st_size > 2000
