@@ -401,6 +401,37 @@ def test_etag_changes_when_the_data_changes(client, app):
         ingest(app, BIG, big_items(today))
 
 
+def test_catalogue_after_one_feed_changes_reloads_that_feed_only(client, app, monkeypatch):
+    """The list is rebuilt from kept per-feed entries: one changed feed, one entry made, and the same JSON
+    as a dump by the schema."""
+    from feedserver import api_schemas
+    from feedserver.web import api
+    from feedserver.web.api_data import feed_summary
+
+    store = app.extensions["feedserver"].store
+    before = client.get("/api/v1/feeds")
+    made = []
+    summary = api._summary
+    monkeypatch.setattr(
+        api, "_summary", lambda base, feed, state: made.append(feed.id) or summary(base, feed, state)
+    )
+    today = datetime.now(BERLIN).date()
+    ingest(app, BIG, big_items(today)[:-1])
+    try:
+        after = client.get("/api/v1/feeds")
+        assert after.headers["ETag"] != before.headers["ETag"] and made == [BIG]
+        entry = next(f for f in after.get_json()["data"] if f["id"] == BIG)
+        feed = app.extensions["feedserver"].settings.feeds[BIG]
+        with app.test_request_context():
+            expected = feed_summary(
+                "http://127.0.0.1:8000", feed, store.feed_state(BIG), store.current_items(BIG)
+            )
+        assert entry == json.loads(json.dumps(api_schemas.FeedSummarySchema().dump(expected)))
+        assert api_schemas.FeedListResponseSchema().validate(after.get_json()) == {}
+    finally:
+        ingest(app, BIG, big_items(today))
+
+
 def test_cache_lifetime_follows_the_polling_interval(client):
     assert client.get("/api/v1/feeds/waste-town/items").headers["Cache-Control"] == "public, max-age=3600"
     assert client.get("/api/v1/status").headers["Cache-Control"] == "public, max-age=60"

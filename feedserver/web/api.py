@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, request
@@ -27,11 +28,21 @@ from .api_http import (
 )
 from .api_kinds import kind_data
 from .api_pages import Page, page_of
-from .api_store import Snapshots, cached_body, fingerprint, snapshots, state_version
+from .api_store import (
+    Entries,
+    Snapshots,
+    cached_body,
+    entries,
+    fingerprint,
+    snapshots,
+    state_version,
+    to_json,
+)
 from .common import now, runtime
 from .problems import problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+SUMMARY = schemas.FeedSummarySchema()  # one instance for thousands of entries (dumping keeps no state)
 PAGING = ("limit", "cursor", "since")
 PAGING_HELP = {
     "limit": f"limit must be a whole number from 1 to {schemas.MAX_LIMIT}.",
@@ -43,7 +54,11 @@ PAGING_HELP = {
 def register(app: Flask) -> None:
     """Attach the API, its documentation and its rate limit to the app."""
     settings = runtime_of(app).settings
-    app.extensions["feedserver_api"] = {"snapshots": Snapshots(), "settings_version": fingerprint(settings)}
+    app.extensions["feedserver_api"] = {
+        "snapshots": Snapshots(),
+        "entries": Entries(),
+        "settings_version": fingerprint(settings),
+    }
     app.register_blueprint(bp)
     app.register_blueprint(api_docs.bp)
     api_limits.limit(app, settings, [bp])
@@ -95,11 +110,11 @@ def list_feeds():
     base = _base()
 
     def build(when: datetime):
-        entries = [
-            feed_summary(base, f, states[f.id], snapshots().get(f.id, states[f.id]).items) for f in _feeds()
-        ]
-        meta = server_meta(rt.settings, states, when)
-        return schemas.FeedListResponseSchema().dump({"data": entries, "meta": meta}), None
+        # FeedListResponseSchema, serialized entry by entry: those of unchanged feeds are kept (Entries)
+        kept = entries()
+        parts = [kept.get(f.id, states[f.id], partial(_summary, base, f, states[f.id])) for f in _feeds()]
+        meta = to_json(schemas.MetaSchema().dump(server_meta(rt.settings, states, when)))
+        return b'{"data":[' + b",".join(parts) + b'],"meta":' + meta + b"}", None
 
     body = cached_body(f"feeds|{_all_versions(states)}", build, at)
     return json_response(body, SERVER_MAX_AGE, at)
@@ -264,6 +279,12 @@ def get_status():
 
     body = cached_body(f"status|{_all_versions(states)}", build, at)
     return json_response(body, SERVER_MAX_AGE, at)
+
+
+def _summary(base: str, feed: FeedSettings, state: FeedState) -> dict:
+    """One catalogue entry, dumped by its schema."""
+    items = snapshots().get(feed.id, state).items
+    return SUMMARY.dump(feed_summary(base, feed, state, items))
 
 
 def _feeds() -> list[FeedSettings]:

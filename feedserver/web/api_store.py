@@ -127,21 +127,56 @@ def fingerprint(settings) -> str:
     return _digest(repr(shown))
 
 
-def cached_body(key: str, build: Callable[[datetime], tuple[dict, datetime | None]], at: datetime) -> Body:
-    """The body for a key (which names every input): from the cache, else generated and cached."""
+Built = tuple[dict | bytes, datetime | None]  # (document or its to_json bytes, valid until)
+
+
+def cached_body(key: str, build: Callable[[datetime], Built], at: datetime) -> Body:
+    """The body for a key (which names every input): from the cache, else generated and cached.
+    `build` returns the document, or its JSON already serialized with to_json."""
     cache = runtime().cache
     full_key = f"{GENERATION}:{_digest(key + '|' + settings_version())}"
     body = cache.get(full_key)
     if body is None or (body.valid_until is not None and body.valid_until <= at):
         document, valid_until = build(at)
-        payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        serialized = isinstance(document, bytes)
+        payload = document if serialized else to_json(document)
         etag = f'"{hashlib.sha256(payload).hexdigest()[:40]}"'
-        body = Body(payload, etag, at, valid_until, (document.get("links") or {}).get("next"))
+        next_link = None if serialized else (document.get("links") or {}).get("next")
+        body = Body(payload, etag, at, valid_until, next_link)
         seconds = BODY_SECONDS
         if valid_until is not None:
             seconds = max(1, min(seconds, int((valid_until - at).total_seconds()) + 1))
         cache.set(full_key, body, timeout=seconds)
     return body
+
+
+def to_json(document: dict | list) -> bytes:
+    """The API's JSON: compact, UTF-8, keys in schema order."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class Entries:
+    """Per process, the serialized catalogue entry of each feed at its state version: when one of 10,000
+    feeds changes, the list is rebuilt from 9,999 kept entries plus one new one, not from 10,000 item loads
+    and dumps. One entry per feed (about 1 kB each), replaced when the feed's state changes."""
+
+    def __init__(self):
+        self._entries: dict[str, tuple[str, bytes]] = {}  # feed id -> (state version, JSON)
+
+    def get(self, feed_id: str, state: FeedState, make: Callable[[], dict]) -> bytes:
+        """The feed's entry at this state, made (and kept) when missing or outdated."""
+        version = state_version(state)
+        kept = self._entries.get(feed_id)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        entry = to_json(make())
+        self._entries[feed_id] = (version, entry)  # one assignment: safe with concurrent threads
+        return entry
+
+
+def entries() -> Entries:
+    """The current app's catalogue entries."""
+    return current_app.extensions["feedserver_api"]["entries"]
 
 
 def _digest(text: str) -> str:
