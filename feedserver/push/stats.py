@@ -93,9 +93,10 @@ def _flush_if_alive(reference: weakref.ref) -> None:
 def count_feed_request(feed_id: str, fmt: str, status: int) -> None:
     """Count an answered feed request (200 or 304); the hub's own internal requests are not readers.
     Called by the feed view itself: an after_request hook would cost every request of the app."""
-    counter = current_app.extensions.get(EXTENSION)
-    if counter is not None and status in (200, 304) and not request.environ.get(INTERNAL):
-        counter.count(feed_id, fmt, status == 304)
+    if status in (200, 304) and not request.environ.get(INTERNAL):
+        counter = current_app.extensions.get(EXTENSION)
+        if counter is not None:
+            counter.count(feed_id, fmt, status == 304)
 
 
 def add_counts(engine: Engine, requests: Counter, not_modified: Counter) -> None:

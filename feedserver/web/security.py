@@ -24,7 +24,7 @@ from .problems import problem
 
 log = logging.getLogger(__name__)
 
-MAX_PATH = 1024  # characters of a request path
+MAX_PATH = 1024  # bytes of a request path (percent-decoded)
 MAX_QUERY_STRING = 4096  # bytes of a query string (feeds allow less: web/feeds.py MAX_QUERY)
 MAX_PARAMETERS = 50  # query parameters per request
 MAX_ERROR_AGE = 60  # seconds a client error may be cached; server errors are never cached
@@ -111,11 +111,13 @@ def route_headers(kind: str, hsts: bool) -> tuple[tuple[str, str], ...]:
 
 def refuse_absurd_requests() -> Response | None:
     """414 for overlong paths or query strings, 400 for too many parameters; never echoing them."""
-    if len(request.path) > MAX_PATH:
+    environ = request.environ  # the raw WSGI values: measured without decoding them (every request)
+    if len(environ.get("PATH_INFO", "")) > MAX_PATH:
         return problem(414, "URI Too Long", f"Paths are limited to {MAX_PATH} characters.")
-    if len(request.query_string) > MAX_QUERY_STRING:
+    query = environ.get("QUERY_STRING", "")
+    if len(query) > MAX_QUERY_STRING:
         return problem(414, "URI Too Long", f"Query strings are limited to {MAX_QUERY_STRING} bytes.")
-    if request.query_string and sum(len(values) for values in request.args.listvalues()) > MAX_PARAMETERS:
+    if query and sum(len(values) for values in request.args.listvalues()) > MAX_PARAMETERS:
         return problem(400, "Bad Request", f"At most {MAX_PARAMETERS} query parameters are accepted.")
     return None
 
