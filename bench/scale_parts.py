@@ -23,8 +23,9 @@ REDIS_URL = os.environ.get("FEEDSERVER_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 ITEMS = 100
 
 
-def calendar(days: int, tag: str = "") -> str:
-    """An all-day waste calendar with one pickup a day over the given number of past days."""
+def calendar(days: int, tag: str = "bench-", summary_suffix: str = "") -> str:
+    """An all-day waste calendar with one pickup a day over the past `days` days (so all are published);
+    UIDs are `<tag><n>`. The benchmarks' feed, and the tests' (tests/services.waste_calendar)."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//bench//feedserver//DE"]
     start = date.today() - timedelta(days=days + 2)
     kinds = ["Biotonne", "Papier", "Gelbe Tonne", "Restmüll"]
@@ -32,10 +33,10 @@ def calendar(days: int, tag: str = "") -> str:
         day = start + timedelta(days=n)
         lines += [
             "BEGIN:VEVENT",
-            f"UID:bench-{tag}{n}",
+            f"UID:{tag}{n}",
             f"DTSTAMP:{day:%Y%m%d}T000000Z",
             f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
-            f"SUMMARY:{kinds[n % 4]}",
+            f"SUMMARY:{kinds[n % 4]}{summary_suffix}",
             "DESCRIPTION:Bitte die Tonne bis 6 Uhr bereitstellen.",
             "LOCATION:Hauptstraße, Beispielstadt",
             "END:VEVENT",

@@ -8,7 +8,13 @@ import pytest
 
 from feedserver.fetch import FetchSettings, Http
 from feedserver.registry import FeedInfo
-from tests.services import migrated_pg_url, pg_databases, pg_url, redis_prefix  # noqa: F401 - fixtures
+from tests.services import (  # noqa: F401 - fixtures, and the config writer tests import from here
+    migrated_pg_url,
+    pg_databases,
+    pg_url,
+    redis_prefix,
+    write_config,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,28 +35,6 @@ def http() -> Http:
 def feed_info() -> FeedInfo:
     """A German feed in Europe/Berlin, as most configured feeds are."""
     return FeedInfo(id="test-feed", title="Test", language="de", timezone="Europe/Berlin")
-
-
-def write_config(tmp_path: Path, feeds: str, extra: str = "") -> Path:
-    """A config.toml in tmp_path with a SQLite store there and loopback upstreams allowed."""
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[server]
-base_url = "http://127.0.0.1:8000"
-title = "Test city"
-licence = "dl-de/by-2-0"
-[storage]
-url = "sqlite:///{tmp_path / "feeds.sqlite3"}"
-[fetch]
-allow_networks = ["127.0.0.0/8"]
-deadline = 10
-{extra}
-{feeds}
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.fixture

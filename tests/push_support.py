@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from feedserver import create_app
 from feedserver.push import outbox
 from feedserver.push.worker import PushWorker
+from tests.services import write_config
 
 
 def calendar(days_ago: list[int], label: str = "Biotonne") -> bytes:
@@ -62,28 +63,6 @@ url = "{url}"
 """
 
 
-def write_config(tmp_path: Path, base_url: str, feeds: str, extra: str = "") -> Path:
-    """A config like conftest's, but with the base_url the live server really has."""
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[server]
-base_url = "{base_url}"
-title = "Test city"
-licence = "dl-de/by-2-0"
-[storage]
-url = "sqlite:///{tmp_path / "feeds.sqlite3"}"
-[fetch]
-allow_networks = ["127.0.0.0/8"]
-deadline = 10
-{extra}
-{feeds}
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 @contextmanager
 def live_app(
     tmp_path: Path, feeds: str, extra: str = "", worker: bool = True, port: int = 0, **worker_options
@@ -94,7 +73,7 @@ def live_app(
     """
     server = make_server("127.0.0.1", port, lambda environ, start: [], threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
-    app = create_app(write_config(tmp_path, base_url, feeds, extra))
+    app = create_app(write_config(tmp_path, feeds, extra, base_url=base_url))
     server.app = app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.scale_parts import calendar
+
 PG_ADMIN_URL = os.environ.get("FEEDSERVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("FEEDSERVER_TEST_REDIS", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,23 +96,29 @@ def redis_prefix():
     client.close()
 
 
-def cluster_config(
-    tmp_path: Path, storage_url: str, redis_url: str, prefix: str, feeds: str, extra: str = ""
+def write_config(
+    tmp_path: Path,
+    feeds: str,
+    extra: str = "",
+    base_url: str = "http://127.0.0.1:8000",
+    storage_url: str = "",
+    cache: str = "",
+    name: str = "config.toml",
 ) -> Path:
-    """A config.toml for PostgreSQL storage and the shared Redis cache, loopback upstreams allowed."""
-    path = tmp_path / "cluster.toml"
+    """A config.toml in tmp_path (SQLite there unless storage_url is given), loopback upstreams allowed;
+    `cache` is the body of a [cache] table."""
+    path = tmp_path / name
+    storage_url = storage_url or f"sqlite:///{tmp_path / 'feeds.sqlite3'}"
+    cache_table = f"[cache]\n{cache}" if cache else ""
     path.write_text(
         f"""
 [server]
-base_url = "http://127.0.0.1:8000"
+base_url = "{base_url}"
 title = "Test city"
 licence = "dl-de/by-2-0"
 [storage]
 url = "{storage_url}"
-[cache]
-type = "RedisCache"
-redis_url = "{redis_url}"
-key_prefix = "{prefix}"
+{cache_table}
 [fetch]
 allow_networks = ["127.0.0.0/8"]
 deadline = 10
@@ -120,6 +128,14 @@ deadline = 10
         encoding="utf-8",
     )
     return path
+
+
+def cluster_config(
+    tmp_path: Path, storage_url: str, redis_url: str, prefix: str, feeds: str, extra: str = ""
+) -> Path:
+    """A config.toml for PostgreSQL storage and the shared Redis cache, loopback upstreams allowed."""
+    cache = f'type = "RedisCache"\nredis_url = "{redis_url}"\nkey_prefix = "{prefix}"'
+    return write_config(tmp_path, feeds, extra, storage_url=storage_url, cache=cache, name="cluster.toml")
 
 
 def feedserver_process(config: Path, *args: str, log: Path | None = None) -> subprocess.Popen:
@@ -146,20 +162,4 @@ def wait_for(condition: Callable[[], object], timeout: float, step: float = 0.1,
 
 def waste_calendar(days: int, summary_suffix: str = "") -> bytes:
     """An all-day waste calendar with one pickup a day over the past `days` days (so all are published)."""
-    from datetime import date, timedelta
-
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//feedserver tests//DE"]
-    start = date.today() - timedelta(days=days + 2)
-    kinds = ["Biotonne", "Papier", "Gelbe Tonne", "Restmüll"]
-    for n in range(days):
-        day = start + timedelta(days=n)
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:test-{n}",
-            f"DTSTAMP:{day:%Y%m%d}T000000Z",
-            f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
-            f"SUMMARY:{kinds[n % 4]}{summary_suffix}",
-            "LOCATION:Hauptstraße, Beispielstadt",
-            "END:VEVENT",
-        ]
-    return "\r\n".join(lines + ["END:VCALENDAR", ""]).encode()
+    return calendar(days, "test-", summary_suffix).encode()
