@@ -11,7 +11,7 @@ from .config import FeedSettings
 from .desk.crisis import crisis_view, on_top
 from .filters import Selection, filters_for
 from .items import Item
-from .publish import after_publish
+from .publish import follow
 from .push.outbox import announce_change
 from .registry import load_source
 from .render import FORMATS, FeedMeta
@@ -53,18 +53,19 @@ def publish(runtime: Runtime, feed: FeedSettings, now: datetime) -> list[Renditi
     """Render every format of a feed from the store, save the bytes and drop stale cache entries."""
     rendered = [render(runtime, feed, fmt, Selection(), now) for fmt in formats_of(feed)]
     runtime.store.save_renditions(rendered)
-    forget(runtime, feed.id)
-    after_publish(runtime, rendered)  # static publishing: with [publish] dir set, write the files now
+    forget(runtime, feed.id, rendered)
     # Push: queue (one INSERT) the news for WebSub subscribers and ActivityPub followers; the push worker
     # (feedserver/push/worker.py) delivers it, so a slow subscriber never delays a refresh.
     announce_change(runtime.store.engine, feed.id, now)
     return rendered
 
 
-def forget(runtime: Runtime, feed_id: str) -> None:
-    """Invalidate the cached bytes of a feed (after a change or a change of health)."""
+def forget(runtime: Runtime, feed_id: str, rendered: list[Rendition] | None = None) -> None:
+    """Invalidate the cached bytes of a feed (after a change or a change of health); with [publish] dir
+    set, its static files follow too (`rendered`: the renditions just made, else the stored ones)."""
     feed = runtime.feed(feed_id)
     runtime.cache.delete_many(*[_cache_key(feed_id, fmt) for fmt in formats_of(feed)])
+    follow(runtime, feed_id, rendered)
 
 
 def render(

@@ -42,6 +42,7 @@ class PublishReport:
     unchanged: int = 0
     removed: int = 0
     not_fetched: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """One human line for the command line."""
@@ -51,6 +52,8 @@ class PublishReport:
         )
         if self.not_fetched:
             line += f"; not fetched yet (skipped): {', '.join(self.not_fetched)}"
+        if self.stale:
+            line += f"; stale, left to the app (no files): {', '.join(self.stale)}"
         return line
 
 
@@ -66,26 +69,48 @@ def publish_all(runtime: Runtime, directory: str | os.PathLike, now: datetime | 
         if any(s is None for s in served):
             report.not_fetched.append(feed.id)
             continue
+        if served[0].stale_since is not None:  # left to the app, which marks its answers stale
+            report.stale.append(feed.id)
+            continue
         report.feeds += 1
         for item in served:
             written = write_rendition(directory, item.rendition)
             report.written += written
             report.unchanged += 2 - written
             expected.add(file_name(item.rendition))
-    report.removed = prune(directory, expected | {n for f in report.not_fetched for n in _names_of(f)})
+    report.removed = prune(directory, expected)
     return report
 
 
-def after_publish(runtime: Runtime, renditions: Iterable[Rendition]) -> None:
-    """The automatic mode: with `[publish] dir` set, a feed's new renditions go out as files at once."""
+def follow(runtime: Runtime, feed_id: str, renditions: Iterable[Rendition] | None = None) -> None:
+    """The automatic mode (`[publish] dir` set): a feed's files follow its renditions and its health.
+    Healthy: its renditions (`renditions`, else the stored ones) are written at once. Stale: its files are
+    removed, so nginx passes requests on to the app, whose answers say `Feedserver-Status: stale` (a file
+    cannot); they come back with the first good poll."""
     directory = runtime.settings.publish.dir
     if not directory:
         return
     try:
+        if runtime.store.feed_state(feed_id).stale_since is not None:
+            prune_feed(directory, feed_id)
+            return
+        if renditions is None:
+            renditions = runtime.store.renditions(feed_id)
         for rendition in renditions:
             write_rendition(directory, rendition)
     except OSError as exc:  # a full or read-only disk must not fail the refresh; the next change retries
         log.warning("static publishing to %s failed: %s", directory, exc)
+
+
+def prune_feed(directory: str | os.PathLike, feed_id: str) -> int:
+    """Remove a feed's files (every format, with .gz siblings); how many were removed."""
+    removed = 0
+    for name in _names_of(feed_id):
+        for path in (Path(directory) / FEEDS_DIR / name, Path(directory) / FEEDS_DIR / f"{name}.gz"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def file_name(rendition: Rendition) -> str:

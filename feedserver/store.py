@@ -280,6 +280,12 @@ class Store:
             row = connection.execute(query).mappings().first()
         return Rendition(**row) if row else None
 
+    def renditions(self, feed_id: str) -> list[Rendition]:
+        """The stored bytes of every format of a feed."""
+        query = select(renditions).where(renditions.c.feed_id == feed_id).order_by(renditions.c.format)
+        with self.engine.connect() as connection:
+            return [Rendition(**row) for row in connection.execute(query).mappings()]
+
     def expired_feeds(self, now: datetime) -> list[str]:
         """Ids of feeds with a stored rendition whose valid_until has passed (a reminder fell due)."""
         query = select(renditions.c.feed_id).where(renditions.c.valid_until <= now).distinct()

@@ -46,12 +46,15 @@ class Calendar:
 
     def __init__(self, httpserver):
         self.body = waste_calendar(30)
+        self.failing = False
         httpserver.expect_request("/cal.ics").respond_with_handler(self.respond)
         self.url = httpserver.url_for("/cal.ics")
 
     def respond(self, _request):
         from werkzeug import Response
 
+        if self.failing:
+            return Response("upstream down", status=503)
         return Response(self.body, content_type="text/calendar; charset=utf-8")
 
 
@@ -200,6 +203,28 @@ def test_automatic_mode_follows_a_reminder_falling_due(build, calendar, tmp_path
     assert items[0]["title"].startswith("Morgen: Sperrm")
 
 
+def test_stale_feeds_are_left_to_the_app_which_marks_them(build, calendar, tmp_path):
+    """A file cannot say `Feedserver-Status: stale`: while the upstream fails the feed has no files (nginx
+    passes its URLs to the app), and the first good poll brings them back."""
+    public = tmp_path / "auto"
+    app = build(extra=f'[publish]\ndir = "{public}"\n')
+    assert all(feed_file(public, fmt).is_file() for fmt in FORMATS)
+    calendar.failing = True
+    assert not refresh_feed(app, "waste-static").ok
+    assert sorted((public / "feeds").iterdir()) == []
+    assert app_response(app, "atom").headers["Feedserver-Status"].startswith("stale")
+    with app.app_context():
+        report = publish_all(app.extensions["feedserver"], public)  # the command agrees
+    assert (
+        report.stale == ["waste-static"] and report.written == 0 and "stale, left to the app" in report.line()
+    )
+    calendar.failing = False
+    assert refresh_feed(app, "waste-static").ok
+    for fmt in FORMATS:
+        assert feed_file(public, fmt).read_bytes() == app_response(app, fmt).data
+        assert "Feedserver-Status" not in app_response(app, fmt).headers
+
+
 # --- a real nginx with deploy/nginx.conf ---
 @pytest.fixture(scope="session")
 def nginx_installed() -> str:
@@ -282,6 +307,30 @@ def test_nginx_hands_filters_pages_and_unknown_feeds_to_the_app(served):
     assert requests.get(f"{base}/feeds/waste-static").headers["Content-Type"].startswith("text/html")
     missing = requests.get(f"{base}/feeds/nope.rss")
     assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
+
+
+def test_through_nginx_a_stale_feed_is_answered_by_the_app_with_its_mark(
+    build, calendar, tmp_path, nginx_installed
+):
+    public = tmp_path / "auto"
+    app = build(extra=f'[publish]\ndir = "{public}"\n')
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = _free_port()
+    nginx = local_nginx.start(tmp_path / "nginx", public, port, server.server_port)
+    url = f"http://127.0.0.1:{port}/feeds/waste-static.atom"
+    try:
+        fresh = requests.get(url, headers={"Accept-Encoding": "identity"})
+        assert fresh.headers["ETag"] != app_response(app, "atom").headers["ETag"]  # nginx's own: the file
+        calendar.failing = True
+        assert not refresh_feed(app, "waste-static").ok
+        stale = requests.get(url)
+        assert stale.status_code == 200 and stale.content == fresh.content
+        assert stale.headers["Feedserver-Status"].startswith("stale")
+        assert stale.headers["ETag"] == app_response(app, "atom").headers["ETag"]  # the app answered
+    finally:
+        local_nginx.stop(nginx)
+        server.shutdown()
 
 
 def _free_port() -> int:
