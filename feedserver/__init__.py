@@ -31,6 +31,9 @@ def create_app(config: Settings | str | os.PathLike | None = None) -> Flask:
         shared = NearCache(cache, settings.cache.local_seconds)
     app.extensions["feedserver"] = Runtime(settings, store, shared)
     _register_blueprints(app)
+    from .web.security import LowerCaseHost
+
+    app.wsgi_app = LowerCaseHost(app.wsgi_app)  # inside ProxyFix: it sees the forwarded host too
     hops = settings.server.proxy_hops
     if hops:  # X-Forwarded-* are believed only from the configured number of proxies in front
         from werkzeug.middleware.proxy_fix import ProxyFix

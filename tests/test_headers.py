@@ -126,7 +126,9 @@ def trusting_client(tmp_path, app):
     return create_app(path).test_client()
 
 
-@pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.evil.example", "feeds.city.example.evil"])
+@pytest.mark.parametrize(
+    "host", ["evil.example", "127.0.0.1.evil.example", "feeds.city.example.evil", "FEEDS.CITY.EXAMPLE.EVIL"]
+)
 def test_unknown_hosts_get_a_400_problem_without_echo(trusting_client, host):
     response = trusting_client.get("/feeds/waste-test.rss", headers={"Host": host})
     assert response.status_code == 400 and response.headers["Cache-Control"] == "no-store"
@@ -134,7 +136,17 @@ def test_unknown_hosts_get_a_400_problem_without_echo(trusting_client, host):
     assert host.encode() not in response.data and b"evil" not in response.data
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "feeds.city.example", "www.stadt.example"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1:8000",
+        "localhost",
+        "feeds.city.example",
+        "www.stadt.example",
+        "Feeds.City.Example",
+        "WWW.STADT.example",
+    ],
+)
 def test_base_url_host_loopback_and_configured_hosts_are_trusted(trusting_client, host):
     assert trusting_client.get("/feeds/waste-test.rss", headers={"Host": host}).status_code == 200
 

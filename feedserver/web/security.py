@@ -109,6 +109,20 @@ def route_headers(kind: str, hsts: bool) -> tuple[tuple[str, str], ...]:
     return tuple(headers)
 
 
+class LowerCaseHost:
+    """WSGI middleware: the Host header in lower case. Host names are case-insensitive (RFC 9110 4.2.3), but
+    werkzeug compares them with TRUSTED_HOSTS as given, which refused `Feeds.City.Example` with a 400."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST")
+        if host is not None and not host.islower():
+            environ["HTTP_HOST"] = host.lower()
+        return self.app(environ, start_response)
+
+
 def refuse_absurd_requests() -> Response | None:
     """414 for overlong paths or query strings, 400 for too many parameters; never echoing them."""
     environ = request.environ  # the raw WSGI values: measured without decoding them (every request)
