@@ -227,6 +227,11 @@ def _other_figures(directory: Path, app, services, lite) -> None:
             f"web worker RSS with {feeds:,} configured feed(s): {rss:.0f} MiB "
             f"(gunicorn up in {startup:.1f} s)"
         )
+    first, again = scale_parts.catalogue_api_seconds(rss_dir, 10_000)
+    print(
+        f"/api/v1/feeds with 10,000 feeds: {first:.2f} s first request, "
+        f"{again * 1e3:.0f} ms after one feed changed (median of 5)"
+    )
     poll_dir = directory / "poll"
     poll_dir.mkdir()
     targets = [("SQLite", lite[0].replace("bench.sqlite3", "poll.sqlite3"), lite[1])]

@@ -154,11 +154,7 @@ def cold_filtered_render_ms(app, feed_id: str, runs: int = 30) -> float:
 
 def worker_rss(directory: Path, feeds: int, port: int) -> tuple[float, float]:
     """(RSS in MiB of one gunicorn web worker with `feeds` configured feeds after a few requests, start s)."""
-    calendar_file = directory / "bench.ics"
-    tables = "".join(feed_table(f"feed-{n:05d}", calendar_file.as_uri()) for n in range(feeds))
-    config = write_config(
-        directory, f"sqlite:///{directory / f'rss-{feeds}.sqlite3'}", 'type = "SimpleCache"', tables
-    )
+    config = many_feeds_config(directory, feeds)
     started = time.monotonic()
     server = start_gunicorn(
         "wsgi:app", port, {"FEEDSERVER_CONFIG": str(config), "FEEDSERVER_WEB_WORKERS": "1"}
@@ -173,6 +169,34 @@ def worker_rss(directory: Path, feeds: int, port: int) -> tuple[float, float]:
     finally:
         stop(server)
     return rss_kib / 1024, startup
+
+
+def many_feeds_config(directory: Path, feeds: int) -> Path:
+    """A config with `feeds` calendar feeds (directory/bench.ics), on its own SQLite file."""
+    calendar_file = directory / "bench.ics"
+    tables = "".join(feed_table(f"feed-{n:05d}", calendar_file.as_uri()) for n in range(feeds))
+    storage = f"sqlite:///{directory / f'feeds-{feeds}-{uuid.uuid4().hex[:6]}.sqlite3'}"
+    return write_config(directory, storage, 'type = "SimpleCache"', tables)
+
+
+def catalogue_api_seconds(directory: Path, feeds: int) -> tuple[float, float]:
+    """(first /api/v1/feeds, median of 5 after one feed's state changed) in seconds, in process."""
+    from datetime import UTC, datetime
+
+    from feedserver import create_app
+
+    app = create_app(many_feeds_config(directory, feeds))
+    client, store = app.test_client(), app.extensions["feedserver"].store
+    started = time.perf_counter()
+    assert client.get("/api/v1/feeds").status_code == 200
+    first = time.perf_counter() - started
+    again = []
+    for n in range(5):
+        store.record_attempt(f"feed-{n:05d}", "ics", datetime.now(UTC))
+        started = time.perf_counter()
+        assert client.get("/api/v1/feeds").status_code == 200
+        again.append(time.perf_counter() - started)
+    return first, statistics.median(again)
 
 
 class _Upstream(BaseHTTPRequestHandler):
