@@ -292,6 +292,45 @@ class StatusResponseSchema(Schema):
     meta = fields.Nested(MetaSchema, required=True)
 
 
+class StatsQuerySchema(Schema):
+    days = fields.Integer(
+        validate=validate.Range(1, 366), metadata={"description": "How many days back, today included (30)."}
+    )
+
+
+class FormatCountsSchema(Schema):
+    requests = fields.Integer(required=True, metadata={"description": "Requests answered (200 or 304)."})
+    not_modified = fields.Integer(required=True, metadata={"description": "Of those, 304 revalidations."})
+    websub_subscribers = fields.Integer(required=True, metadata={"description": "Current subscriptions."})
+
+
+class StatsDaySchema(Schema):
+    day = fields.String(required=True, metadata={"format": "date"})
+    format = fields.String(required=True, metadata={"description": "rss, atom, json, ics or activitypub."})
+    requests = fields.Integer(required=True)
+    not_modified = fields.Integer(required=True)
+    subscribers = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "WebSub subscribers or AP followers."}
+    )
+
+
+class FeedStatsSchema(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    formats = fields.Dict(keys=fields.String(), values=fields.Nested(FormatCountsSchema), required=True)
+    activitypub_followers = fields.Integer(metadata={"description": "Absent when ActivityPub is off."})
+    days = fields.List(fields.Nested(StatsDaySchema), required=True)
+
+
+class StatsResponseSchema(Schema):
+    """Counts only: no address, user agent or other detail of a reader is stored."""
+
+    from_ = fields.String(required=True, data_key="from", metadata={"format": "date"})
+    to = fields.String(required=True, metadata={"format": "date"})
+    feeds = fields.List(fields.Nested(FeedStatsSchema), required=True)
+    privacy = fields.String(required=True)
+
+
 class ProblemSchema(Schema):
     """An error (RFC 9457); never repeats the request."""
 

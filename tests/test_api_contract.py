@@ -19,7 +19,7 @@ EXAMPLES = 60  # per operation and mode; the whole run stays well under a minute
 CONFIG = schemathesis.Config.from_dict(
     {"checks": {"negative_data_rejection": {"expected-statuses": ["400", "404", "414"]}}}
 )
-OWN_PATHS = ("/api/v1/feeds", "/api/v1/sources", "/api/v1/status")
+OWN_PATHS = ("/api/v1/feeds", "/api/v1/sources", "/api/v1/status", "/api/v1/stats")
 FEEDS = ["waste-town", "air-mitte", "transit-bart", "alerts-cap", "waste-broken", "waste-new"]
 OWN_OPERATIONS = {
     ("GET", "/api/v1/feeds"),
@@ -27,6 +27,7 @@ OWN_OPERATIONS = {
     ("GET", "/api/v1/feeds/{feed_id}/items"),
     ("GET", "/api/v1/sources"),
     ("GET", "/api/v1/status"),
+    ("GET", "/api/v1/stats"),
 }
 
 
@@ -49,7 +50,7 @@ def test_openapi_document_is_valid_openapi_3_1(api_app):
     validate(document)
     assert document["openapi"] == "3.1.0"
     own = {"/api/v1/feeds", "/api/v1/feeds/{feed_id}", "/api/v1/feeds/{feed_id}/items"}
-    assert own | {"/api/v1/sources", "/api/v1/status"} <= set(document["paths"])
+    assert own | {"/api/v1/sources", "/api/v1/status", "/api/v1/stats"} <= set(document["paths"])
     # the shapes come from the marshmallow schemas
     item = document["components"]["schemas"]["Item"]
     assert {"id", "title", "published", "starts", "data"} <= set(item["required"])

@@ -34,7 +34,27 @@ def _days() -> int | None:
 
 @bp.get("/api/v1/stats")
 def stats_json():
-    """Requests, 304s and subscribers per feed and format over the last `days` days (default 30)."""
+    """Requests, 304s and subscribers per feed and format over the last `days` days (default 30).
+    ---
+    get:
+      operationId: getStats
+      tags: [statistics]
+      summary: Usage statistics
+      description: Per feed and format, the requests answered and the 304s among them over the last `days`
+        days in the server's time zone, current WebSub subscriptions (and ActivityPub followers), and the
+        day rows. Counts only; nothing about a reader is stored.
+      parameters:
+        - in: query
+          schema: feedserver.api_schemas.StatsQuerySchema
+      responses:
+        "200":
+          description: The counts.
+          content:
+            application/json:
+              schema: feedserver.api_schemas.StatsResponseSchema
+        "400": BadRequest
+        "414": UriTooLong
+    """
     days = _days()
     if days is None:
         return problem(
