@@ -20,7 +20,7 @@ from werkzeug import Response
 from werkzeug.serving import make_server
 
 from tests.conftest import FIXTURES, refresh_feed, write_config
-from tests.desk_support import bearer, staff
+from tests.desk_support import ANNOUNCEMENT_FEEDS, bearer, staff
 from tests.test_air_feed import Upstream as AirUpstream
 from tests.test_transit_feed import FRESH, Bart
 
@@ -104,20 +104,7 @@ url = "{url("/cap-in-force.xml")}"
 source = "cap"
 title = "Warnungen (keine aktiv)"
 url = "{url("/cap-expired.xml")}"
-
-[feeds.presse]
-source = "announcements"
-title = "Pressemitteilungen"
-every = "1h"
-attribution = "Pressestelle"
-office = "presse"
-
-[feeds.bauamt]
-source = "announcements"
-title = "Baustellen"
-every = "1h"
-office = "bauamt"
-"""
+{ANNOUNCEMENT_FEEDS}"""
 
 
 def serve_upstreams(upstream: HTTPServer) -> None:
