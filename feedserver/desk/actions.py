@@ -143,7 +143,9 @@ class Desk:
             current = self._locked(connection, announcement_id, now)
             rules.check_approval(user, current, self.office(current.feed_id), number)
             records.insert_approval(connection, announcement_id, number, user.id, now)
-            records.add_audit(connection, user, "approve", now, announcement_id, number)
+            written_by = ", ".join(sorted(current.contributors(number).values()))
+            detail = f"written by {written_by}"  # everyone whose text this approval puts out
+            records.add_audit(connection, user, "approve", now, announcement_id, number, detail=detail)
         return self._after_change(announcement_id, now, published_changed=True)
 
     def withdraw(self, user: User, announcement_id: int, now: datetime) -> Announcement:

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..desk import schemas
+from ..desk import rules, schemas
 from ..desk.actions import Desk
-from ..desk.rules import APPROVER_ROLES, STATUSES, DeskError, Invalid, NotFound
+from ..desk.rules import STATUSES, DeskError, Invalid, NotFound
 from .admin_forms import form_content, form_values, submitted_values
 from .admin_session import AdminSession, clear_session, csrf_token, csrf_valid, read_session, write_session
 from .common import now, runtime
@@ -162,9 +162,7 @@ def detail(announcement_id: int):
     if (redirect_to := _login_required()) is not None:
         return redirect_to
     found = g.desk.get(g.user, _checked_id(announcement_id))
-    may_approve = (
-        found.status == "pending" and g.user.role in APPROVER_ROLES and found.latest.author_id != g.user.id
-    )
+    may_approve = rules.may_approve(g.user, found, g.desk.office(found.feed_id))
     audit = g.desk.audit(g.user, found.id)
     return _page(
         "admin/announcement.html", title=found.latest.title, a=found, may_approve=may_approve, audit=audit

@@ -248,7 +248,7 @@ def edit_announcement(announcement_id: int):
 
 @bp.post("/announcements/<int:announcement_id>/approve")
 def approve_announcement(announcement_id: int):
-    """Approve exactly the version named in the body (four-eyes: not your own version).
+    """Approve exactly the version named in the body (four-eyes: not text you wrote any of).
     ---
     post:
       summary: Approve a version of an announcement
@@ -265,7 +265,7 @@ def approve_announcement(announcement_id: int):
             application/json:
               schema: AnnouncementOut
         403:
-          description: Not an approver, another office, or your own version
+          description: Not an approver, another office, or you wrote some of the text since the last approval
         404:
           description: No such announcement
         409:
