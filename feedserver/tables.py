@@ -232,7 +232,7 @@ desk_login_throttle = Table(
     Column("window_start", UtcDateTime),
     Column("lockouts", Integer, nullable=False, default=0),  # lock-outs so far: each lasts twice the last
     Column("locked_until", UtcDateTime),
-    Column("seen_at", UtcDateTime, nullable=False),  # the last failure; quiet keys are purged after a while
+    Column("seen_at", UtcDateTime, nullable=False),  # the last counted attempt; quiet keys are purged
     Index("ix_desk_login_throttle_seen", "seen_at"),
 )
 

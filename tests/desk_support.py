@@ -92,10 +92,10 @@ def staff(app) -> dict[str, str]:
 
 
 # --- /admin: an app with a secret key, and browsers that log in through the form -------------------------
-def admin_app(tmp_path, monkeypatch, extra: str = ""):
+def admin_app(tmp_path, monkeypatch, extra: str = "", storage_url: str = ""):
     """An app whose [server] has secret_key = { env = ... }, with two presse approvers who have passwords."""
     monkeypatch.setenv(SECRET_ENV, ADMIN_SECRET)
-    path = write_config(tmp_path, desk_feeds(), extra)
+    path = write_config(tmp_path, desk_feeds(), extra, storage_url=storage_url)
     server_key = f'[server]\nsecret_key = {{ env = "{SECRET_ENV}" }}\n'
     path.write_text(path.read_text().replace("[server]\n", server_key, 1))
     app = create_app(path)

@@ -86,7 +86,7 @@ def test_a_wrong_password_is_refused_and_a_login_starts_a_fresh_session(app):
 
 def test_drafting_approving_and_withdrawing_through_the_forms(app):
     anna, bernd = login(app, "anna"), login(app, "bernd")
-    created = draft(anna, publish_at="2026-11-21T10:30", expires="2026-11-28T18:00")
+    created = draft(anna, publish_at="2026-11-21T10:20", expires="2026-11-28T18:00")
     assert created.status_code == 302
     detail_url = created.headers["Location"]
     own_view = anna.get(detail_url).get_data(as_text=True)
@@ -97,7 +97,7 @@ def test_drafting_approving_and_withdrawing_through_the_forms(app):
     assert "Version 1 freigeben" in page.get_data(as_text=True)
     approved = bernd.post(f"{detail_url}/approve", data={"version": "1", "csrf_token": csrf_of(page)})
     assert approved.status_code == 302
-    with time_machine.travel("2026-11-21T09:31:00+00:00", tick=False):  # 10:31 in Berlin
+    with time_machine.travel("2026-11-21T09:21:00+00:00", tick=False):  # 10:21 in Berlin, sessions not idle
         entries = feedparser.parse(bernd.get("/feeds/presse.atom").data).entries
         assert [e.title for e in entries] == ["Wochenmarkt fällt aus"]
         withdrawn = anna.post(f"{detail_url}/withdraw", data={"csrf_token": csrf_of(anna.get(detail_url))})

@@ -17,8 +17,7 @@ from ..output import publish
 from ..pipeline import refresh, safe_url
 from ..runtime import Runtime
 from . import records, rules
-from .auth import password_matches, token_digest, well_formed
-from .rules import Announcement, Forbidden, Invalid, NotFound, Unauthorized, User
+from .rules import Announcement, Forbidden, Invalid, NotFound, User
 
 KIND = "announcements"
 
@@ -29,37 +28,6 @@ class Desk:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.engine = runtime.store.engine
-
-    # --- who -------------------------------------------------------------------------------------------
-    def user_for_token(self, token: str | None) -> User:
-        """The user behind a bearer token; Unauthorized when it is missing, unknown or revoked."""
-        if not token or not well_formed(token):
-            raise Unauthorized("Send a valid API token as `Authorization: Bearer <token>`.")
-        with self.engine.connect() as connection:
-            user = records.user_by_token(connection, token_digest(token))
-        if user is None:
-            raise Unauthorized("Send a valid API token as `Authorization: Bearer <token>`.")
-        return user
-
-    def user_for_password(self, name: str, password: str) -> User | None:
-        """The active user with this name and password, or None (same effort either way)."""
-        with self.engine.connect() as connection:
-            user = records.user_by_name(connection, name[:64])
-            stored = records.password_hash(connection, user.id) if user else None
-        matches = password_matches(stored, password)
-        return user if matches and user is not None and user.active else None
-
-    def user(self, user_id: int) -> User | None:
-        """The active user with this id, or None."""
-        with self.engine.connect() as connection:
-            user = records.user_by_id(connection, user_id)
-        return user if user is not None and user.active else None
-
-    def password_fingerprint(self, user_id: int) -> str:
-        """Changes whenever the user's password changes (sessions carry it, so they end then)."""
-        with self.engine.connect() as connection:
-            stored = records.password_hash(connection, user_id) or ""
-        return token_digest(stored)[:16]
 
     # --- where -----------------------------------------------------------------------------------------
     def office(self, feed_id: str) -> str | None:
@@ -102,11 +70,6 @@ class Desk:
             return records.audit_entries(connection, ids)
 
     # --- writing ---------------------------------------------------------------------------------------
-    def note(self, user: User, action: str, now: datetime, detail: str = "") -> None:
-        """An audit line for an action that changes no announcement (e.g. a login)."""
-        with self.engine.begin() as connection:
-            records.add_audit(connection, user, action, now, detail=detail)
-
     def create(self, user: User, feed_id: str, content: Mapping[str, Any], now: datetime) -> Announcement:
         """Post a new announcement (version 1, pending approval) into an announcements feed."""
         office = self.office(feed_id)

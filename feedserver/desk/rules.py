@@ -56,6 +56,16 @@ class Conflict(DeskError):
     status, title = 409, "Conflict"
 
 
+class TooManyRequests(DeskError):
+    """A throttled login or token check: the answer carries Retry-After (whole seconds)."""
+
+    status, title = 429, "Too Many Requests"
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class Invalid(DeskError):
     """Field errors: a dict of field name -> messages (fixed texts, never the submitted values)."""
 
