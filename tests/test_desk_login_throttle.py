@@ -15,8 +15,6 @@ from sqlalchemy import select
 
 from feedserver import create_app
 from feedserver.desk import auth
-from feedserver.desk.settings import Throttle
-from feedserver.desk.throttle import Attempts, after_failure, name_key, retry_after
 from feedserver.tables import desk_audit
 from tests.desk_support import (
     NOW,
@@ -195,23 +193,3 @@ def test_parallel_guesses_cannot_slip_past_the_limit(request, tmp_path, monkeypa
         thread.join(timeout=60)
     assert sorted(answers) == [401] * 5 + [429] * 7  # each guess is counted before its password is checked
     assert login_attempt(browser_from(app), "anna", PASSWORDS["anna"]).status_code == 429
-
-
-def test_failures_further_apart_than_the_window_never_lock_and_quiet_keys_start_over():
-    policy = Throttle(failures=3, window=900, base=60, cap=3600)
-    state = Attempts()
-    for n in range(10):  # one failure every 8 minutes: at most two in any 15-minute window
-        state = after_failure(state, NOW + timedelta(minutes=8 * n), policy)
-        assert retry_after(state, NOW + timedelta(minutes=8 * n)) == 0
-    for _ in range(3):
-        state = after_failure(state, NOW, policy)
-    assert (state.lockouts, retry_after(state, NOW)) == (1, 60)
-    later = NOW + timedelta(seconds=60)
-    for _ in range(3):
-        state = after_failure(state, later, policy)
-    assert (state.lockouts, retry_after(state, later)) == (2, 120)
-    quiet = later + timedelta(seconds=120 + 3600)  # as long as the longest lock-out after the last one
-    for _ in range(3):
-        state = after_failure(state, quiet, policy)
-    assert (state.lockouts, retry_after(state, quiet)) == (1, 60)
-    assert name_key(" Anna ") == name_key("anna") != name_key("anna2")

@@ -16,7 +16,6 @@ import time_machine
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
-from feedserver.desk.sessions import agent_summary
 from tests.desk_support import (
     ADMIN_SECRET,
     COOKIE,
@@ -210,29 +209,3 @@ def test_sessions_end_at_logout_on_postgresql(tmp_path, monkeypatch, frozen, mig
     thief.set_cookie(COOKIE, saved, path="/admin", secure=True, httponly=True, samesite="Strict")
     assert not logged_in(thief)
     assert [row["revoked_at"] is not None for row in session_rows(app, "anna")] == [True]
-
-
-@pytest.mark.parametrize(
-    "header,summary",
-    [
-        (FIREFOX, "Firefox, Linux"),
-        (SAFARI, "Safari, iOS"),
-        (
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
-            "Chrome, Windows",
-        ),
-        (
-            "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0",
-            "Edge, Windows",
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36",
-            "Chrome, Android",
-        ),
-        ("curl/8.5.0", "curl"),
-        ("<script>alert(1)</script>", ""),
-        ("", ""),
-    ],
-)
-def test_the_session_list_shows_a_browser_summary_not_the_header(header, summary):
-    assert agent_summary(header) == summary
