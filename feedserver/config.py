@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from .desk.settings import DeskSchema, DeskSettings, desk_settings
 from .errors import ConfigError
 from .fetch import FetchSettings
 from .fields import Interval, Secret, TimeZone, Url
@@ -36,6 +37,7 @@ COMMON_KEYS = {
 }
 LANGUAGES = ("de", "en")
 PUSH_SECTIONS = ("websub", "activitypub")
+SECTIONS = ("server", "storage", "cache", "fetch", "feeds", "api", "publish", "desk", *PUSH_SECTIONS)
 
 
 class ServerSchema(Schema):
@@ -229,6 +231,7 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
     push: PushSettings = field(default_factory=PushSettings)  # [websub] and [activitypub]
+    desk: DeskSettings = field(default_factory=DeskSettings)  # [desk]: /admin sessions, login throttle
 
 
 def load(path: str | os.PathLike | None = None) -> Settings:
@@ -248,14 +251,9 @@ def load(path: str | os.PathLike | None = None) -> Settings:
 def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
     """Validate an already-parsed config mapping (tests use this directly)."""
     base = Path(file).resolve().parent if not file.startswith("<") else Path.cwd()
-    unknown = set(raw) - {"server", "storage", "cache", "fetch", "feeds", "api", "publish", *PUSH_SECTIONS}
+    unknown = set(raw) - set(SECTIONS)
     if unknown:
-        raise ConfigError(
-            file,
-            sorted(unknown)[0],
-            "unknown section (allowed: server, storage, cache, fetch, feeds, api, publish, "
-            "websub, activitypub)",
-        )
+        raise ConfigError(file, sorted(unknown)[0], f"unknown section (allowed: {', '.join(SECTIONS)})")
     server = ServerSettings(**_load(ServerSchema(), raw.get("server", {}), file, "server"))
     storage = _load(StorageSchema(), raw.get("storage", {}), file, "storage")
     cache = CacheSettings(**_load(CacheSchema(), raw.get("cache", {}), file, "cache"))
@@ -280,6 +278,7 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
         api,
         publish=PublishSettings(dir=publish_dir),
         push=_push(raw, file),
+        desk=desk_settings(_load(DeskSchema(), raw.get("desk", {}), file, "desk")),
     )
 
 

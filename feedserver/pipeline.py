@@ -81,7 +81,8 @@ def refresh(
         source = feed.make_source()
         # Announcements have no HTTP upstream: their source reads approved versions from the desk tables.
         payload = source.fetch(store if feed.kind == "announcements" else http)
-        items = _reconcile(feed, store, normalize(source.parse(payload)), now)
+        markup = not getattr(source, "text_is_plain", False)  # the desk's text is plain text as typed
+        items = _reconcile(feed, store, normalize(source.parse(payload), reduce_markup=markup), now)
         if not accept_deletions and guarded(feed.source):
             check_deletions(feed.id, store.current_items(feed.id), items, runtime.settings.fetch, now)
         changes = store.apply_items(feed.id, items, http.validators, now)
@@ -144,8 +145,11 @@ def _renditions_behind(rendition, state) -> bool:
     return changed is not None and rendition.last_modified < changed.replace(microsecond=0)
 
 
-def normalize(items: list[Item]) -> list[Item]:
-    """Make source output safe to store and render: clean text, bounded sizes, safe links, unique ids."""
+def normalize(items: list[Item], reduce_markup: bool = True) -> list[Item]:
+    """Make source output safe to store and render: clean text, bounded sizes, safe links, unique ids.
+
+    Titles and summaries that may hold HTML are reduced to their text; `reduce_markup=False` keeps text that
+    is plain already (staff text: a "<" in it is a less-than sign, and every renderer escapes it)."""
     seen: set[str] = set()
     clean = []
     for item in items[:MAX_ITEMS_PER_FETCH]:
@@ -155,8 +159,8 @@ def normalize(items: list[Item]) -> list[Item]:
         clean.append(
             replace(
                 item,
-                title=_text(item.title, MAX_TITLE) or "—",
-                summary=_text(item.summary, MAX_SUMMARY),
+                title=_text(item.title, MAX_TITLE, reduce_markup) or "—",
+                summary=_text(item.summary, MAX_SUMMARY, reduce_markup),
                 url=safe_url(item.url),
                 area=_text(item.area, MAX_FIELD) if item.area else None,
                 category=_text(str(item.category), 64) if item.category is not None else None,
@@ -166,8 +170,9 @@ def normalize(items: list[Item]) -> list[Item]:
     return clean
 
 
-def _text(value: str | None, limit: int) -> str:
-    text = plain_text(FORBIDDEN.sub("", value or "")).strip()
+def _text(value: str | None, limit: int, reduce_markup: bool = True) -> str:
+    text = FORBIDDEN.sub("", value or "")
+    text = (plain_text(text) if reduce_markup else text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

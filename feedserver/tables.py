@@ -207,6 +207,35 @@ desk_audit = Table(
 )
 
 
+# --- desk access (issue 16): /admin sessions and the login throttle, in the database for every process ------
+# SQL on these tables lives in feedserver/desk/access_records.py.
+
+desk_sessions = Table(
+    "desk_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # what the user's session list shows
+    Column("sid_sha256", String(64), nullable=False, unique=True),  # the cookie's random id is never stored
+    Column("user_id", Integer, ForeignKey("desk_users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("address", String(64), nullable=False, default=""),  # client address at login
+    Column("agent", String(100), nullable=False, default=""),  # "Firefox, Linux": a summary, not the header
+    Column("revoked_at", UtcDateTime),  # logout, ended from the list, expired, new password, user disabled
+    Index("ix_desk_sessions_user", "user_id"),
+)
+
+desk_login_throttle = Table(
+    "desk_login_throttle",
+    metadata,
+    Column("key_sha256", String(64), primary_key=True),  # of "name:<login name>" or "address:<client>"
+    Column("failures", Integer, nullable=False, default=0),  # in the window that began at window_start
+    Column("window_start", UtcDateTime),
+    Column("lockouts", Integer, nullable=False, default=0),  # lock-outs so far: each lasts twice the last
+    Column("locked_until", UtcDateTime),
+    Column("seen_at", UtcDateTime, nullable=False),  # the last counted attempt; quiet keys are purged
+    Index("ix_desk_login_throttle_seen", "seen_at"),
+)
+
 # --- push and social (issue 10): WebSub hub, ActivityPub actors, outbox queue, statistics -----------------
 # SQL on these tables lives in feedserver/push/records.py and feedserver/push/stats.py.
 

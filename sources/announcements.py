@@ -2,8 +2,9 @@
 
 The upstream of this source is not an HTTP service but the desk tables: `fetch` reads the approved, not
 withdrawn, not expired announcements posted into this feed (the newest approved version of each) and hands
-them on as a JSON payload; `parse` turns that payload into Items like any other source, and the pipeline's
-normalize() cleans staff text exactly like upstream text.
+them on as a JSON payload; `parse` turns that payload into Items like any other source. Staff text is plain
+text, stored exactly as typed (the desk refuses what it cannot take): the pipeline's normalize() bounds it and
+makes links safe but reduces no markup, since a "<" here is a less-than sign; every renderer escapes it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ OPTIONS = Options
 
 
 class Source:
+    text_is_plain = True  # titles and texts are plain text as staff typed them, not HTML to reduce
+
     def __init__(self, feed: FeedInfo, office: str):
         self.feed = feed
         self.office = office

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from click.testing import CliRunner
 
+from feedserver import create_app
 from feedserver.cli import main
+from tests.conftest import refresh_feed, write_config
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 SECRET_ENV = "FEEDSERVER_TEST_DESK_SECRET"
+ADMIN_SECRET = "a-test-secret-that-is-long-enough-0123456789"
+PASSWORDS = {"anna": "anna-has-a-long-password", "bernd": "bernd-has-a-long-password"}
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+COOKIE = "feedserver_admin"
 CALENDAR = "ics/awb_limburg_weilburg_export.ics"
 
 ANNOUNCEMENT_FEEDS = """
@@ -82,3 +89,62 @@ def staff(app) -> dict[str, str]:
     add_user(app, "carl", "author", "bauamt")
     add_user(app, "dora", "approver", "bauamt")
     return {name: token_for(app, name) for name in ("anna", "bernd", "paul", "carl", "dora")}
+
+
+# --- /admin: an app with a secret key, and browsers that log in through the form -------------------------
+def admin_app(tmp_path, monkeypatch, extra: str = "", storage_url: str = ""):
+    """An app whose [server] has secret_key = { env = ... }, with two presse approvers who have passwords."""
+    monkeypatch.setenv(SECRET_ENV, ADMIN_SECRET)
+    path = write_config(tmp_path, desk_feeds(), extra, storage_url=storage_url)
+    server_key = f'[server]\nsecret_key = {{ env = "{SECRET_ENV}" }}\n'
+    path.write_text(path.read_text().replace("[server]\n", server_key, 1))
+    app = create_app(path)
+    app.config["TESTING"] = True
+    assert refresh_feed(app, "presse").ok
+    for name, password in PASSWORDS.items():
+        add_user(app, name, "approver", "presse")
+        set_password(app, name, password)
+    return app
+
+
+def set_password(app, name: str, password: str) -> None:
+    """`feedserver users password NAME` with the password typed twice."""
+    cli(app, "users", "password", name, input=f"{password}\n{password}\n")
+
+
+def csrf_of(response) -> str:
+    """The CSRF token in a page's forms."""
+    return CSRF.search(response.get_data(as_text=True)).group(1)
+
+
+def login(app, name: str, password: str | None = None, address: str = "127.0.0.1"):
+    """A browser (test client) from `address` that went through the login form."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    response = login_attempt(browser, name, password or PASSWORDS[name])
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/", response.status_code
+    return browser
+
+
+def login_attempt(browser, name: str, password: str):
+    """One POST of the login form with a fresh page's CSRF token."""
+    token = csrf_of(browser.get("/admin/login"))
+    return browser.post("/admin/login", data={"name": name, "password": password, "csrf_token": token})
+
+
+def session_cookie(browser) -> str | None:
+    """The value of the browser's /admin session cookie."""
+    cookie = browser.get_cookie(COOKIE, path="/admin")
+    return cookie.value if cookie is not None else None
+
+
+def draft(browser, **fields):
+    """Submit the new-announcement form (a presse message unless `fields` say otherwise)."""
+    token = csrf_of(browser.get("/admin/new"))
+    form = {
+        "feed": "presse",
+        "title": "Wochenmarkt fällt aus",
+        "text": "Wegen Glätte.",
+        "csrf_token": token,
+    } | fields
+    return browser.post("/admin/new", data=form)

@@ -55,6 +55,11 @@ url = "https://example.org/a.ics"
         (GOOD_FEED, "[fetch]\nallow_networks = ['not-a-net']\n", "fetch.allow_networks", "not a network"),
         (GOOD_FEED, "[bogus]\nx = 1\n", "bogus", "unknown section"),
         (GOOD_FEED + "max_items = 0\n", "", "feeds.waste-a.max_items", "greater than or equal"),
+        (GOOD_FEED, '[desk]\nsession_idle = "9h"\n', "desk.session_idle", "longer than session_lifetime"),
+        (GOOD_FEED, '[desk]\nsession_lifetime = "soon"\n', "desk.session_lifetime", "not an interval"),
+        (GOOD_FEED, '[desk]\nlockout = "2h"\nlockout_max = "1h"\n', "desk.lockout", "lockout_max"),
+        (GOOD_FEED, "[desk]\nlogin_failures = 0\n", "desk.login_failures", "greater than or equal"),
+        (GOOD_FEED, "[desk]\nsessions = 3\n", "desk.sessions", "unknown field"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(tmp_path, feeds, extra, key, problem):
@@ -69,6 +74,17 @@ def test_bad_config_names_file_key_and_problem(tmp_path, feeds, extra, key, prob
     assert error.file == str(path) and error.key == key
     assert problem in error.problem.lower(), error.problem
     assert "\n" not in str(error)
+
+
+def test_desk_defaults_and_overrides(tmp_path):
+    desk = load(write_config(tmp_path, GOOD_FEED)).desk
+    assert (desk.session_idle, desk.session_lifetime) == (30 * 60, 8 * 3600)
+    assert (desk.account.failures, desk.address.failures, desk.account.window) == (5, 20, 15 * 60)
+    assert [desk.account.lock_seconds(n) for n in (1, 2, 3, 30)] == [60, 120, 240, 86400]
+    extra = '[desk]\nsession_idle = "10m"\nsession_lifetime = "1h"\nlogin_failures = 3\nlockout = "5m"\n'
+    desk = load(write_config(tmp_path, GOOD_FEED, extra)).desk
+    assert (desk.session_idle, desk.session_lifetime, desk.account.failures) == (600, 3600, 3)
+    assert desk.address.lock_seconds(2) == 600
 
 
 def test_toml_syntax_error_names_the_file(tmp_path):

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import feedparser
 import pytest
 import time_machine
 
-from feedserver import create_app
-from tests.conftest import refresh_feed, write_config
-from tests.desk_support import NOW, SECRET_ENV, add_user, cli, desk_feeds
-
-PASSWORDS = {"anna": "anna-has-a-long-password", "bernd": "bernd-has-a-long-password"}
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.desk_support import NOW, PASSWORDS, admin_app, cli, csrf_of, desk_feeds, draft, login
 
 
 @pytest.fixture
@@ -26,43 +20,7 @@ def frozen():
 @pytest.fixture
 def app(tmp_path, monkeypatch, frozen):
     """An app whose [server] has secret_key = { env = ... }, with two presse approvers who have passwords."""
-    monkeypatch.setenv(SECRET_ENV, "a-test-secret-that-is-long-enough-0123456789")
-    path = write_config(tmp_path, desk_feeds())
-    server_key = f'[server]\nsecret_key = {{ env = "{SECRET_ENV}" }}\n'
-    path.write_text(path.read_text().replace("[server]\n", server_key, 1))
-    app = create_app(path)
-    app.config["TESTING"] = True
-    assert refresh_feed(app, "presse").ok
-    for name, password in PASSWORDS.items():
-        add_user(app, name, "approver", "presse")
-        cli(app, "users", "password", name, input=f"{password}\n{password}\n")
-    return app
-
-
-def csrf_of(response) -> str:
-    return CSRF.search(response.get_data(as_text=True)).group(1)
-
-
-def login(app, name: str):
-    """A browser (test client) that went through the login form."""
-    browser = app.test_client()
-    token = csrf_of(browser.get("/admin/login"))
-    response = browser.post(
-        "/admin/login", data={"name": name, "password": PASSWORDS[name], "csrf_token": token}
-    )
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
-    return browser
-
-
-def draft(browser, **fields):
-    token = csrf_of(browser.get("/admin/new"))
-    form = {
-        "feed": "presse",
-        "title": "Wochenmarkt fällt aus",
-        "text": "Wegen Glätte.",
-        "csrf_token": token,
-    } | fields
-    return browser.post("/admin/new", data=form)
+    return admin_app(tmp_path, monkeypatch)
 
 
 def test_without_a_secret_key_the_admin_page_answers_503_and_logs_why(make_app, caplog):
@@ -128,7 +86,7 @@ def test_a_wrong_password_is_refused_and_a_login_starts_a_fresh_session(app):
 
 def test_drafting_approving_and_withdrawing_through_the_forms(app):
     anna, bernd = login(app, "anna"), login(app, "bernd")
-    created = draft(anna, publish_at="2026-11-21T10:30", expires="2026-11-28T18:00")
+    created = draft(anna, publish_at="2026-11-21T10:20", expires="2026-11-28T18:00")
     assert created.status_code == 302
     detail_url = created.headers["Location"]
     own_view = anna.get(detail_url).get_data(as_text=True)
@@ -139,7 +97,7 @@ def test_drafting_approving_and_withdrawing_through_the_forms(app):
     assert "Version 1 freigeben" in page.get_data(as_text=True)
     approved = bernd.post(f"{detail_url}/approve", data={"version": "1", "csrf_token": csrf_of(page)})
     assert approved.status_code == 302
-    with time_machine.travel("2026-11-21T09:31:00+00:00", tick=False):  # 10:31 in Berlin
+    with time_machine.travel("2026-11-21T09:21:00+00:00", tick=False):  # 10:21 in Berlin, sessions not idle
         entries = feedparser.parse(bernd.get("/feeds/presse.atom").data).entries
         assert [e.title for e in entries] == ["Wochenmarkt fällt aus"]
         withdrawn = anna.post(f"{detail_url}/withdraw", data={"csrf_token": csrf_of(anna.get(detail_url))})

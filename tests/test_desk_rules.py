@@ -20,6 +20,7 @@ from feedserver.desk.rules import (
     content_errors,
     crisis_feeds,
     may_act_in,
+    may_approve,
     revised,
     targets_feed,
     visible,
@@ -97,6 +98,35 @@ def test_an_approver_may_approve_a_version_edited_by_someone_else_even_if_they_w
     check_approval(ANNA, edited, "presse", 2)
     with pytest.raises(Forbidden):
         check_approval(BERND, edited, "presse", 2)
+
+
+@pytest.mark.parametrize("crisis", [False, True], ids=["announcement", "crisis"])
+def test_an_approver_cannot_approve_their_own_text_touched_up_by_an_author(crisis):
+    fields = {"crisis": True, "targets": (ALL_FEEDS,)} if crisis else {}
+    co_edited = announcement(version(1, author=ANNA, **fields), version(2, author=PAUL, **fields))
+    assert co_edited.contributors(2) == {ANNA.id: "anna", PAUL.id: "paul"}
+    with pytest.raises(Forbidden) as refused:
+        check_approval(ANNA, co_edited, "presse", 2)
+    assert "you wrote" in refused.value.detail
+    assert not may_approve(ANNA, co_edited, "presse")
+    check_approval(BERND, co_edited, "presse", 2)
+    assert may_approve(BERND, co_edited, "presse")
+
+
+def test_contributors_are_the_writers_since_the_last_approval():
+    history = announcement(
+        version(1, author=ANNA, approver=BERND),
+        version(2, author=BERND),
+        version(3, author=PAUL, approver=ANNA),
+        version(4, author=PAUL),
+        version(5, author=ROOT),
+    )
+    assert history.contributors(5) == {ROOT.id: "root", PAUL.id: "paul"}
+    assert history.contributors(3) == {PAUL.id: "paul", BERND.id: "bernd"}
+    assert history.contributors(1) == {ANNA.id: "anna"}
+    check_approval(ANNA, history, "presse", 5)  # anna's version 1 was approved long ago
+    with pytest.raises(Forbidden):
+        check_approval(ROOT, history, "presse", 5)
 
 
 def test_status_and_published_version_follow_the_versions():

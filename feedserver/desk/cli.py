@@ -80,7 +80,7 @@ def users_add(ctx: click.Context, name: str, role: str, offices: tuple[str, ...]
 @click.password_option("--password", prompt="New password", help="Prompted (hidden) when not given.")
 @click.pass_context
 def users_password(ctx: click.Context, name: str, password: str) -> None:
-    """Set a user's password for the /admin page (stored only as a salted hash)."""
+    """Set a user's password for the /admin page (stored only as a salted hash); their sessions end."""
     problem = password_problem(password)
     if problem:
         click.echo(f"error: {problem}", err=True)
@@ -88,7 +88,7 @@ def users_password(ctx: click.Context, name: str, password: str) -> None:
     _, engine = _engine(ctx)
     with engine.begin() as connection:
         user = _user(ctx, connection, name)
-        records.set_password_hash(connection, user.id, hash_password(password))
+        records.set_password_hash(connection, user.id, hash_password(password), _now())
         records.add_audit(connection, None, "user-password", _now(), detail=f"user {name}")
     click.echo(f"password of {name} set")
 
@@ -97,11 +97,11 @@ def users_password(ctx: click.Context, name: str, password: str) -> None:
 @click.argument("name")
 @click.pass_context
 def users_disable(ctx: click.Context, name: str) -> None:
-    """Disable a user: their tokens and admin sessions stop working at once."""
+    """Disable a user: their tokens stop working and their /admin sessions end at once."""
     _, engine = _engine(ctx)
     with engine.begin() as connection:
         user = _user(ctx, connection, name)
-        records.set_active(connection, user.id, False)
+        records.set_active(connection, user.id, False, _now())
         records.add_audit(connection, None, "user-disable", _now(), detail=f"user {name}")
     click.echo(f"user {name} disabled")
 

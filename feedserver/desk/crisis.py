@@ -39,7 +39,7 @@ def crisis_view(engine: Engine, feed_id: str, now: datetime, as_events: bool = F
             shown.append(announcement_item(announcement.feed_id, published_record(announcement.id, version)))
         changes += [t for t in (version.publish_at, version.expires) if t is not None and t > now]
     shown.sort(key=lambda item: (item.published, item.id), reverse=True)
-    items = normalize([_as_event(item) for item in shown] if as_events else shown)
+    items = normalize([_as_event(item) for item in shown] if as_events else shown, reduce_markup=False)
     return CrisisView(items, min(changes, default=None))
 
 

@@ -23,6 +23,7 @@ from ..tables import (
     desk_user_offices,
     desk_users,
 )
+from .access_records import revoke_user_sessions
 from .rules import Announcement, User, Version
 
 MAX_LISTED = 500  # announcements or audit entries in one listing
@@ -89,9 +90,10 @@ def _one_user(conn: Connection, where: ColumnElement) -> User | None:
     return User(row["id"], row["name"], row["role"], frozenset(offices), bool(row["active"]))
 
 
-def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
-    """Store a user's password hash (werkzeug.security format)."""
+def set_password_hash(conn: Connection, user_id: int, password_hash: str, now: datetime) -> None:
+    """Store a user's password hash (werkzeug.security format); every session of theirs ends."""
     conn.execute(update(desk_users).where(desk_users.c.id == user_id).values(password_hash=password_hash))
+    revoke_user_sessions(conn, user_id, now)
 
 
 def password_hash(conn: Connection, user_id: int) -> str | None:
@@ -100,9 +102,11 @@ def password_hash(conn: Connection, user_id: int) -> str | None:
     return conn.execute(query).scalar()
 
 
-def set_active(conn: Connection, user_id: int, active: bool) -> None:
-    """Enable or disable a user (a disabled user's tokens and sessions stop working)."""
+def set_active(conn: Connection, user_id: int, active: bool, now: datetime) -> None:
+    """Enable or disable a user (a disabled user's tokens stop working and their sessions end)."""
     conn.execute(update(desk_users).where(desk_users.c.id == user_id).values(active=active))
+    if not active:
+        revoke_user_sessions(conn, user_id, now)
 
 
 # --- API tokens -----------------------------------------------------------------------------------------
@@ -319,19 +323,19 @@ def _version(row, names: dict[int, str]) -> Version:
 # --- audit log ------------------------------------------------------------------------------------------
 def add_audit(
     conn: Connection,
-    actor: User | None,
+    actor: User | str | None,
     action: str,
     now: datetime,
     announcement_id: int | None = None,
     version: int | None = None,
     detail: str = "",
 ) -> None:
-    """Append one line to the audit log (actor None: the command line)."""
+    """Append one line to the audit log (actor None: the command line; a string: a name without a user)."""
     conn.execute(
         insert(desk_audit).values(
             at=now,
-            actor_id=actor.id if actor else None,
-            actor=actor.name if actor else "cli",
+            actor_id=actor.id if isinstance(actor, User) else None,
+            actor=actor.name if isinstance(actor, User) else (actor or "cli"),
             action=action,
             announcement_id=announcement_id,
             version=version,

@@ -2,9 +2,10 @@
 
 Four-eyes, as implemented here:
 - An announcement is a chain of immutable versions; every edit adds one (an edit changing nothing adds none).
-- A version goes out only after a user with the approver (or admin) role who did NOT write that version
-  approves exactly that version number. Naming any other number is refused as stale (409); approving one's
-  own version is refused (403).
+- A version goes out only after a user with the approver (or admin) role approves exactly that version
+  number, and that user wrote none of the versions since the last approved one (its contributors): an
+  approver whose text an author merely touched up cannot approve it. Naming any other number is refused as
+  stale (409); approving text one contributed to is refused (403).
 - An edit after approval adds a new, unapproved version: the announcement is pending again and the feeds keep
   showing the last approved version until the new one is approved (readers never see unapproved text).
 - Withdrawal takes the announcement out of every feed at once; its versions, approvals and audit log stay.
@@ -53,6 +54,16 @@ class NotFound(DeskError):
 
 class Conflict(DeskError):
     status, title = 409, "Conflict"
+
+
+class TooManyRequests(DeskError):
+    """A throttled login or token check: the answer carries Retry-After (whole seconds)."""
+
+    status, title = 429, "Too Many Requests"
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class Invalid(DeskError):
@@ -139,6 +150,15 @@ class Announcement:
             return "withdrawn"
         return "approved" if self.latest.approved else "pending"
 
+    def contributors(self, number: int) -> dict[int, str]:
+        """Who wrote the versions up to `number` since the last approved one before it: id -> name."""
+        written: dict[int, str] = {}
+        for version in reversed([v for v in self.versions if v.number <= number]):
+            if version.approved and version.number < number:
+                break
+            written.setdefault(version.author_id, version.author)
+        return written
+
 
 def may_act_in(user: User, office: str | None) -> bool:
     """True when the user may work on announcements of a feed belonging to this office."""
@@ -159,7 +179,7 @@ def check_edit(user: User, announcement: Announcement, office: str | None) -> No
 
 
 def check_approval(user: User, announcement: Announcement, office: str | None, number: int) -> None:
-    """The four-eyes check: an approver of the office, the exact latest version, not written by them."""
+    """The four-eyes check: an approver of the office, the exact latest version, not co-written by them."""
     if user.role not in APPROVER_ROLES:
         raise Forbidden("Only users with the approver or admin role may approve.")
     require_office(user, office)
@@ -173,8 +193,20 @@ def check_approval(user: User, announcement: Announcement, office: str | None, n
         )
     if latest.approved:
         raise Conflict(f"Version {number} is already approved.", current_version=latest.number)
-    if latest.author_id == user.id:
-        raise Forbidden("Four-eyes rule: a version must be approved by someone other than its author.")
+    if user.id in announcement.contributors(number):
+        raise Forbidden(
+            "Four-eyes rule: a version must be approved by someone other than its author; you wrote "
+            "this version or one of the unapproved versions before it."
+        )
+
+
+def may_approve(user: User, announcement: Announcement, office: str | None) -> bool:
+    """True when check_approval would let this user approve the current version now."""
+    try:
+        check_approval(user, announcement, office, announcement.latest.number)
+    except DeskError:
+        return False
+    return True
 
 
 def check_withdrawal(user: User, announcement: Announcement, office: str | None) -> None:

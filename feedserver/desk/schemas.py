@@ -6,32 +6,46 @@ start, targets only for crisis announcements) live in feedserver.desk.rules.cont
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ..config import FEED_ID
-from ..pipeline import FORBIDDEN
 from .rules import ALL_FEEDS, ROLES, STATUSES
 
 MAX_TITLE = 160  # the SMS line
 MAX_TEXT = 10_000
 MAX_LINK = 2000
 MAX_TARGETS = 200
+# C0 controls but tab and line feed, DEL, C1 controls, lone surrogates, and the non-characters XML forbids.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+LINE_END = re.compile("\r\n?")
 
 
 class PlainText(fields.String):
-    """Text with the characters XML forbids removed; a single line when `single_line`."""
+    """Plain text kept exactly as typed: line ends become \\n and the ends are trimmed, nothing else changes.
+
+    A "<" is a less-than sign and "&lt;" four characters: renderers escape text for their format. What cannot
+    be kept (control characters; a line break or tab in a `single_line` field) is refused, never removed.
+    """
+
+    default_error_messages = {
+        "control": "Must not contain control characters.",
+        "line": "Must be a single line, without line breaks or tabs.",
+    }
 
     def __init__(self, single_line: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.single_line = single_line
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
-        text = FORBIDDEN.sub("", super()._deserialize(value, attr, data, **kwargs))
-        if self.single_line:
-            text = " ".join(text.split())
-        return text.replace("\r\n", "\n").strip()
+        text = LINE_END.sub("\n", super()._deserialize(value, attr, data, **kwargs))
+        if self.single_line and ("\n" in text or "\t" in text):
+            raise self.make_error("line")
+        if CONTROL.search(text):
+            raise self.make_error("control")
+        return text.strip()
 
 
 class Targets(fields.Field):

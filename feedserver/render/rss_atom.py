@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 from feedgen.feed import FeedGenerator
 
@@ -40,11 +41,11 @@ def _build(meta: FeedMeta, items: Sequence[Item], fmt: str) -> FeedGenerator:
     fg.lastBuildDate(meta.updated)
     fg.ttl(max(1, meta.ttl_seconds // 60))
     for item in items:
-        _add_entry(fg, meta, item)
+        _add_entry(fg, meta, item, fmt)
     return fg
 
 
-def _add_entry(fg: FeedGenerator, meta: FeedMeta, item: Item) -> None:
+def _add_entry(fg: FeedGenerator, meta: FeedMeta, item: Item, fmt: str) -> None:
     entry = fg.add_entry(order="append")
     urn = f"urn:uuid:{item.id}"
     entry.id(urn)
@@ -54,7 +55,9 @@ def _add_entry(fg: FeedGenerator, meta: FeedMeta, item: Item) -> None:
     entry.published(item.published)
     entry.updated(item.updated or item.published)
     if item.summary:
-        entry.summary(item.summary)
+        # Readers take an RSS description for HTML (Atom's summary is type="text"): plain text goes in
+        # escaped, so "<" stays a less-than sign and "&lt;" stays four characters.
+        entry.summary(escape(item.summary, quote=False) if fmt == "rss" else item.summary)
     if item.category:
         entry.category(term=str(item.category), label=str(item.category))
 

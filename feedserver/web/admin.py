@@ -1,22 +1,26 @@
 """/admin: the editorial desk for people: log in, draft, edit, approve, withdraw, read the audit log.
 
 Server-rendered forms, no JavaScript. The one cookie of this server (see admin_session.py) lives here, and
-every POST carries a CSRF token. Without `[server] secret_key` the whole page answers 503 and logs why.
+every POST carries a CSRF token. Sessions are stored on the server (feedserver.desk.access): logout, idle
+time, the lifetime, a new password or a disabled user end them; each user sees and ends their own at
+/admin/sessions. Logins are throttled per name and per client address. Without `[server] secret_key` the
+whole page answers 503 and logs why.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..desk import schemas
+from ..desk import rules, schemas
+from ..desk.access import Access
 from ..desk.actions import Desk
-from ..desk.rules import APPROVER_ROLES, STATUSES, DeskError, Invalid, NotFound
+from ..desk.rules import STATUSES, DeskError, Invalid, NotFound, TooManyRequests
 from .admin_forms import form_content, form_values, submitted_values
 from .admin_session import AdminSession, clear_session, csrf_token, csrf_valid, read_session, write_session
 from .common import now, runtime
@@ -39,11 +43,15 @@ def guard():
                 '/admin is off: set [server] secret_key = { env = "FEEDSERVER_SECRET_KEY" } to enable it'
             )
         return problem(503, "Service Unavailable", "The admin page is not configured on this server.")
-    g.secret, g.desk = secret, Desk(runtime())
-    g.session = read_session(secret)
-    g.user = _logged_in_user(g.session)
-    if request.method == "POST" and not csrf_valid(secret, g.session, request.form.get("csrf_token")):
+    g.secret, g.desk, g.access = secret, Desk(runtime()), Access(runtime())
+    g.lifetime = runtime().settings.desk.session_lifetime
+    g.session = read_session(secret, g.lifetime)
+    if request.method == "POST" and not csrf_valid(
+        secret, g.session, request.form.get("csrf_token"), g.lifetime
+    ):
         return problem(400, "Bad Request", "The form's CSRF token is missing or invalid; reload the page.")
+    found = g.access.session_user(g.session.sid, now()) if g.session is not None else None
+    g.user, g.session_id = found if found is not None else (None, None)
     return None
 
 
@@ -52,7 +60,7 @@ def finish(response):
     """Nothing here may be cached; the session cookie is written only by this blueprint."""
     response.headers["Cache-Control"] = "no-store"
     if g.get("new_session") is not None:
-        write_session(response, g.secret, g.new_session)
+        write_session(response, g.secret, g.new_session, g.lifetime)
     elif g.get("end_session"):
         clear_session(response)
     return response
@@ -61,15 +69,6 @@ def finish(response):
 @bp.errorhandler(DeskError)
 def refused(exc: DeskError):
     return _page("admin/error.html", exc.status, error=exc, title=exc.title)
-
-
-def _logged_in_user(session: AdminSession | None):
-    if session is None or session.user_id is None:
-        return None
-    user = g.desk.user(session.user_id)
-    if user is None or not hmac.compare_digest(g.desk.password_fingerprint(user.id), session.fingerprint):
-        return None  # disabled, or the password changed since this session began
-    return user
 
 
 def _page(template: str, status: int = 200, **context):
@@ -105,27 +104,81 @@ def _checked_id(announcement_id: int) -> int:
 def login_form():
     """The login form (it starts an anonymous session that carries the form's CSRF token)."""
     if g.session is None:
-        g.new_session = AdminSession.anonymous()
+        g.new_session = AdminSession.fresh()
     return _page("admin/login.html", title="Anmelden")
 
 
 @bp.post("/login")
 def login():
-    """Check name and password; on success start a fresh session."""
-    name = request.form.get("name", "")[:64]
-    user = g.desk.user_for_password(name, request.form.get("password", "")[:1024])
-    if user is None:
+    """Check name and password under the throttle; on success a fresh session, stored on the server."""
+    name, password = request.form.get("name", "")[:64], request.form.get("password", "")[:1024]
+    agent = request.headers.get("User-Agent", "")[:500]
+    try:
+        found = g.access.login(name, password, _client(), agent, now())
+    except TooManyRequests as exc:
+        return _locked(exc)
+    if found is None:
         return _page("admin/login.html", 401, title="Anmelden", failed=True)
-    g.new_session = AdminSession.logged_in(user.id, g.desk.password_fingerprint(user.id))
-    g.desk.note(user, "login", now())
+    g.new_session = AdminSession(found[1])  # a new id: a session id planted before login is worthless
     return redirect(url_for(".index"))
 
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session on the server (a copy of the cookie opens nothing afterwards) and drop the cookie."""
+    if g.user is not None:
+        g.access.logout(g.user, g.session_id, now())
     g.end_session = True
     return redirect(url_for(".login_form"))
+
+
+def _locked(exc: TooManyRequests):
+    """The login form again, with 429 and Retry-After: the same for every name, known or not."""
+    minutes = math.ceil(exc.retry_after / 60)
+    html, status, headers = _page("admin/login.html", 429, title="Anmelden", locked_minutes=minutes)
+    return html, status, headers | {"Retry-After": str(exc.retry_after)}
+
+
+def _client() -> str:
+    return request.remote_addr or "-"  # behind proxies the real one, when [server] proxy_hops says so
+
+
+# --- own sessions ---------------------------------------------------------------------------------------
+@bp.get("/sessions")
+def sessions():
+    """The user's own open sessions (when, where from, which browser), each with a button to end it."""
+    if (redirect_to := _login_required()) is not None:
+        return redirect_to
+    desk = runtime().settings.desk
+    return _page(
+        "admin/sessions.html",
+        title="Sitzungen",
+        sessions=g.access.sessions(g.user, now()),
+        current=g.session_id,
+        idle=_duration(desk.session_idle),
+        lifetime=_duration(desk.session_lifetime),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    """End one of the user's own sessions; ending the current one logs out."""
+    if (redirect_to := _login_required()) is not None:
+        return redirect_to
+    if session_id > MAX_ID or not g.access.end_session(g.user, session_id, now()):
+        raise NotFound("You have no open session with this id.")  # someone else's: as if there were none
+    if session_id == g.session_id:
+        g.end_session = True
+        return redirect(url_for(".login_form"))
+    return redirect(url_for(".sessions"))
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} Stunde{'' if seconds == 3600 else 'n'}"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} Minute{'' if seconds == 60 else 'n'}"
+    return f"{seconds} Sekunden"
 
 
 # --- announcements --------------------------------------------------------------------------------------
@@ -162,9 +215,7 @@ def detail(announcement_id: int):
     if (redirect_to := _login_required()) is not None:
         return redirect_to
     found = g.desk.get(g.user, _checked_id(announcement_id))
-    may_approve = (
-        found.status == "pending" and g.user.role in APPROVER_ROLES and found.latest.author_id != g.user.id
-    )
+    may_approve = rules.may_approve(g.user, found, g.desk.office(found.feed_id))
     audit = g.desk.audit(g.user, found.id)
     return _page(
         "admin/announcement.html", title=found.latest.title, a=found, may_approve=may_approve, audit=audit

@@ -34,6 +34,9 @@ def complete(document: dict, converters: dict[str, dict]) -> None:
                     schemes.setdefault("bearerAuth", {"type": "http", "scheme": "bearer"})
                     # every token-protected operation answers 401 first when the token is missing or unknown
                     operation["responses"].setdefault("401", {"description": "No or unknown bearer token"})
+                    operation["responses"].setdefault(
+                        "429", {"description": "Too many bad tokens from this address; see Retry-After"}
+                    )
             ok = operation.get("responses", {}).get("200")
             if path.startswith(OWN_PATHS) and isinstance(ok, dict):
                 ok["headers"] = {**COMMON_HEADERS, **ok.get("headers", {})}

@@ -1,7 +1,8 @@
 """/api/v1/desk/...: the editorial desk for programs, authenticated with `Authorization: Bearer <token>`.
 
 No cookies, no sessions: every request carries its token. Errors are problem+json (401, 403, 404, 409 for a
-stale or repeated approval, 400 for a body that is not JSON, 422 with field errors that never echo the input).
+stale or repeated approval, 400 for a body that is not JSON, 422 with field errors that never echo the input,
+429 with Retry-After while the client address is locked after too many bad tokens or failed logins).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from flask import Blueprint, g, jsonify, request, url_for
 from marshmallow import ValidationError
 
 from ..desk import schemas
+from ..desk.access import Access
 from ..desk.actions import Desk
-from ..desk.rules import DeskError, NotFound, User
+from ..desk.rules import DeskError, NotFound, TooManyRequests, User
 from .common import now, runtime
 from .problems import problem
 
@@ -27,7 +29,8 @@ def authenticate():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     g.desk = Desk(runtime())
-    g.desk_user = g.desk.user_for_token(token.strip() if scheme.lower() == "bearer" else None)
+    token = token.strip() if scheme.lower() == "bearer" else None
+    g.desk_user = Access(runtime()).token_user(token, request.remote_addr or "-", now())
 
 
 @bp.after_request
@@ -43,6 +46,8 @@ def desk_error(exc: DeskError):
     response = problem(exc.status, exc.title, exc.detail, **exc.extra)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="feedserver-desk"'
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -248,7 +253,7 @@ def edit_announcement(announcement_id: int):
 
 @bp.post("/announcements/<int:announcement_id>/approve")
 def approve_announcement(announcement_id: int):
-    """Approve exactly the version named in the body (four-eyes: not your own version).
+    """Approve exactly the version named in the body (four-eyes: not text you wrote any of).
     ---
     post:
       summary: Approve a version of an announcement
@@ -265,7 +270,7 @@ def approve_announcement(announcement_id: int):
             application/json:
               schema: AnnouncementOut
         403:
-          description: Not an approver, another office, or your own version
+          description: Not an approver, another office, or you wrote some of the text since the last approval
         404:
           description: No such announcement
         409:

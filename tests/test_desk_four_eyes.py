@@ -1,0 +1,105 @@
+"""Four-eyes across co-editing (issue 16, attack 3): nobody approves text they helped to write.
+
+The attack: an approver writes version 1, an author changes one word (version 2, authored by the author), and
+the approver approves version 2 - their own text went live with nobody else having approved it.
+"""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+import time_machine
+
+from tests.conftest import refresh_feed
+from tests.desk_support import NOW, bearer, desk_feeds, staff
+
+API = "/api/v1/desk"
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def app(make_app, frozen):
+    app = make_app(desk_feeds())
+    for feed_id in ("presse", "bauamt"):
+        assert refresh_feed(app, feed_id).ok
+    return app
+
+
+@pytest.fixture
+def tokens(app):
+    return staff(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def create(client, token, **fields) -> int:
+    body = {"feed": "presse", "title": "Stadtfest am Markt", "text": "Musik und Essen."} | fields
+    response = client.post(f"{API}/announcements", json=body, headers=bearer(token))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def edit(client, token, announcement_id: int, **changes) -> int:
+    url = f"{API}/announcements/{announcement_id}"
+    response = client.patch(url, json=changes, headers=bearer(token))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["current_version"]
+
+
+def approve(client, token, announcement_id: int, version: int):
+    url = f"{API}/announcements/{announcement_id}/approve"
+    return client.post(url, json={"version": version}, headers=bearer(token))
+
+
+def live_titles(client, feed_id: str = "presse") -> list[str]:
+    return [e.title for e in feedparser.parse(client.get(f"/feeds/{feed_id}.rss").data).entries]
+
+
+def approve_log(client, token, announcement_id: int) -> list[dict]:
+    log = client.get(f"{API}/announcements/{announcement_id}/audit", headers=bearer(token)).get_json()
+    return [e for e in log if e["action"] == "approve"]
+
+
+CRISIS = {"crisis": True, "targets": ["presse", "bauamt"]}
+
+
+@pytest.mark.parametrize("kind", [{}, CRISIS], ids=["announcement", "crisis"])
+def test_an_approver_cannot_approve_their_own_text_after_an_author_changed_one_word(client, tokens, kind):
+    announcement_id = create(client, tokens["anna"], **kind)  # anna (approver) writes version 1
+    assert edit(client, tokens["paul"], announcement_id, text="Musik und Tanz.") == 2  # paul: one word
+
+    refused = approve(client, tokens["anna"], announcement_id, 2)
+    assert refused.status_code == 403
+    assert "wrote" in refused.get_json()["detail"]
+    assert live_titles(client) == [] and live_titles(client, "bauamt") == []  # nothing went live
+
+    approved = approve(client, tokens["bernd"], announcement_id, 2)  # a third person, who wrote nothing
+    assert approved.status_code == 200
+    assert live_titles(client) == ["Stadtfest am Markt"]
+    [entry] = approve_log(client, tokens["bernd"], announcement_id)
+    assert (entry["actor"], entry["version"]) == ("bernd", 2)
+    assert "anna" in entry["detail"] and "paul" in entry["detail"]  # every contributor is named
+
+
+def test_after_an_approval_only_the_writers_of_the_new_versions_count(client, tokens):
+    announcement_id = create(client, tokens["anna"])
+    assert approve(client, tokens["bernd"], announcement_id, 1).status_code == 200
+    assert edit(client, tokens["paul"], announcement_id, title="Stadtfest verschoben") == 2
+    # anna wrote version 1, but bernd approved it; since then only paul wrote: anna may approve
+    assert approve(client, tokens["anna"], announcement_id, 2).status_code == 200
+    [entry] = [e for e in approve_log(client, tokens["anna"], announcement_id) if e["version"] == 2]
+    assert "paul" in entry["detail"] and "anna" not in entry["detail"]
+
+    assert edit(client, tokens["bernd"], announcement_id, text="Neuer Termin folgt.") == 3
+    assert edit(client, tokens["paul"], announcement_id, text="Neuer Termin: Samstag.") == 4
+    assert approve(client, tokens["bernd"], announcement_id, 4).status_code == 403  # bernd wrote version 3
+    assert approve(client, tokens["anna"], announcement_id, 4).status_code == 200
+    assert live_titles(client) == ["Stadtfest verschoben"]
