@@ -55,6 +55,18 @@ url = "https://example.org/a.ics"
         (GOOD_FEED, "[fetch]\nallow_networks = ['not-a-net']\n", "fetch.allow_networks", "not a network"),
         (GOOD_FEED, "[bogus]\nx = 1\n", "bogus", "unknown section"),
         (GOOD_FEED + "max_items = 0\n", "", "feeds.waste-a.max_items", "greater than or equal"),
+        (
+            GOOD_FEED,
+            "[activitypub]\ninbox_rate_limit = 'lots'\n",
+            "activitypub.inbox_rate_limit",
+            "must be a rate",
+        ),
+        (
+            GOOD_FEED,
+            "[activitypub]\ninbox_queue_limit = 5\n",
+            "activitypub.inbox_queue_limit",
+            "greater than",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_problem(tmp_path, feeds, extra, key, problem):
