@@ -35,6 +35,7 @@ chromium:
 bench: $(STAMP) bench-tools
 	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/widget_size.py
+	$(BIN)/python bench/inbox_storm.py
 
 # The scale benchmark loads with wrk and compares with nginx (Debian packages): installed when missing, as root
 # or in CI; without them it says so and measures what it can.

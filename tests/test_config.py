@@ -60,6 +60,18 @@ url = "https://example.org/a.ics"
         (GOOD_FEED, '[desk]\nlockout = "2h"\nlockout_max = "1h"\n', "desk.lockout", "lockout_max"),
         (GOOD_FEED, "[desk]\nlogin_failures = 0\n", "desk.login_failures", "greater than or equal"),
         (GOOD_FEED, "[desk]\nsessions = 3\n", "desk.sessions", "unknown field"),
+        (
+            GOOD_FEED,
+            "[activitypub]\ninbox_rate_limit = 'lots'\n",
+            "activitypub.inbox_rate_limit",
+            "must be a rate",
+        ),
+        (
+            GOOD_FEED,
+            "[activitypub]\ninbox_queue_limit = 5\n",
+            "activitypub.inbox_queue_limit",
+            "greater than",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_problem(tmp_path, feeds, extra, key, problem):

@@ -2,17 +2,20 @@
 
 They obey the same SSRF policy as upstream fetches ([fetch] allow_networks, checked on the address actually
 connected), but with short limits: a subscriber is not an upstream, and a slow one must not hold a worker.
+The deadline is total: a watchdog shuts the exchange's sockets when it passes, whatever the server drips.
 """
 
 from __future__ import annotations
 
+import socket
+import threading
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ..config import Settings
 from ..errors import FeedserverError, UpstreamError
 from ..fetch import Http, Payload
-from ..netguard import AddressPolicy, RefusedAddress
+from ..netguard import AddressPolicy, GuardedAdapter, RefusedAddress
 
 MAX_URL = 1024  # callbacks, inboxes, key ids; topic + callback must fit one PostgreSQL index row
 MAX_ANSWER = 256 * 1024  # a callback's or inbox's answer is ignored; key documents are small
@@ -28,15 +31,15 @@ class PushError(Exception):
         self.status = status
 
 
-def push_http(settings: Settings) -> Http:
+def push_http(settings: Settings, deadline: float = DEADLINE) -> Http:
     """A client for one push request: no redirects followed, short timeouts, small answers."""
     fetch = settings.fetch
     limits = replace(
         fetch,
         max_redirects=0,  # WebSub: a redirect is a failure; ActivityPub inboxes do not move
-        connect_timeout=min(fetch.connect_timeout, 5.0),
-        read_timeout=min(fetch.read_timeout, 10.0),
-        deadline=min(fetch.deadline, DEADLINE),
+        connect_timeout=min(fetch.connect_timeout, 5.0, deadline),
+        read_timeout=min(fetch.read_timeout, 10.0, deadline),
+        deadline=min(fetch.deadline, deadline),
         max_bytes=MAX_ANSWER,
     )
     return Http(limits)
@@ -55,9 +58,26 @@ def url_problem(settings: Settings, url: str) -> str | None:
     return "points to a network this server does not deliver to" if refusal else None
 
 
-def get(settings: Settings, url: str, headers: dict[str, str] | None = None) -> Payload:
-    """GET within the push limits; PushError on any failure."""
-    return _send(lambda http: http.get(url, headers=headers, allow_html=True), settings)
+def origin(url: str) -> str | None:
+    """scheme://host:port of an http(s) URL, the port always given (80 and 443 when implied); else None."""
+    if not isinstance(url, str):
+        return None
+    try:
+        split = urlsplit(url)
+        port = split.port or {"http": 80, "https": 443}.get(split.scheme.lower())
+    except ValueError:
+        return None  # a port that is not a number
+    if split.scheme.lower() not in ("http", "https") or not split.hostname:
+        return None
+    host = split.hostname.lower()
+    return f"{split.scheme.lower()}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def get(
+    settings: Settings, url: str, headers: dict[str, str] | None = None, deadline: float = DEADLINE
+) -> Payload:
+    """GET within the push limits (and a shorter deadline when given); PushError on any failure."""
+    return _send(lambda http: http.get(url, headers=headers, allow_html=True), settings, deadline)
 
 
 def post(settings: Settings, url: str, body: bytes, headers: dict[str, str]) -> Payload:
@@ -67,12 +87,87 @@ def post(settings: Settings, url: str, body: bytes, headers: dict[str, str]) -> 
     )
 
 
-def _send(exchange, settings: Settings) -> Payload:
+def _send(exchange, settings: Settings, deadline: float = DEADLINE) -> Payload:
+    http = push_http(settings, deadline)
+    watchdog = _Watchdog(http.settings.deadline)
+    _watch_sockets(http, watchdog)
     try:
-        return exchange(push_http(settings))
+        with watchdog:
+            payload = exchange(http)
     except RefusedAddress as exc:
         raise PushError(str(exc), retry=False) from exc  # the address policy: trying again will not help
     except UpstreamError as exc:
+        if watchdog.fired:
+            raise PushError(watchdog.message()) from exc
         raise PushError(str(exc), status=exc.status) from exc
     except FeedserverError as exc:  # e.g. a deadline or size limit
         raise PushError(str(exc)) from exc
+    if watchdog.fired:  # a body cut off without a length to tell it is incomplete
+        raise PushError(watchdog.message())
+    return payload
+
+
+class _Watchdog:
+    """Shuts the sockets of one exchange once its deadline passed.
+
+    The client checks its deadline only between reads of the body, and every read may take up to the read
+    timeout: a server dripping its status line and headers a byte at a time would hold a thread for hours.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Cut this socket too when the deadline passes (at once if it already did)."""
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def message(self) -> str:
+        """The error of an exchange cut off."""
+        return f"no complete answer within {self.seconds:g} s"
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once; the client closes the socket
+    except OSError:
+        pass  # closed already
+
+
+def _watch_sockets(http: Http, watchdog: _Watchdog) -> None:
+    """Mount a guarded adapter on the client whose connections hand every socket they open to the watchdog."""
+    adapter = GuardedAdapter(http.policy)
+    # The adapter's pool manager looks its pool classes up in this very dict: replacing entries is enough.
+    classes = adapter._pool_classes
+    for scheme, pool in list(classes.items()):
+        guarded = pool.ConnectionCls
+
+        def new_conn(self, _guarded=guarded) -> socket.socket:
+            sock = _guarded._new_conn(self)
+            watchdog.watch(sock)
+            return sock
+
+        connection = type(f"Watched{guarded.__name__}", (guarded,), {"_new_conn": new_conn})
+        classes[scheme] = type(f"Watched{pool.__name__}", (pool,), {"ConnectionCls": connection})
+    http.session.mount("http://", adapter)
+    http.session.mount("https://", adapter)

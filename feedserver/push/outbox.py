@@ -1,4 +1,4 @@
-"""The push queue: jobs in the database (events, verifications, deliveries), so nothing is lost on restart.
+"""The push queue: jobs in the database (events, verifications, deliveries, inbox requests), kept on restart.
 
 The pipeline only ever calls `announce_change`, one INSERT; the worker thread (push/worker.py) claims due
 jobs, runs them and retries failures with exponential backoff. A claim is a lock with an expiry, so a job
@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, not_, or_, select, true, update
 from sqlalchemy.engine import Engine
 
 from ..tables import push_jobs
@@ -26,6 +26,7 @@ EVENT = "event"
 WEBSUB_VERIFY = "websub-verify"
 WEBSUB_DELIVER = "websub-deliver"
 AP_DELIVER = "ap-deliver"
+AP_INBOX = "ap-inbox"  # a received inbox request waiting for verification; target is its signer's origin
 URGENT, NORMAL = 0, 1  # priorities: Accepts and crisis items go before everything else
 
 
@@ -79,13 +80,30 @@ def enqueue(
     WAKE.set()
 
 
-def claim_due(engine: Engine, now: datetime, limit: int) -> list[Job]:
-    """Lock up to `limit` due jobs for this worker, most urgent and oldest first."""
+@dataclass(frozen=True)
+class Held:
+    """Jobs of one kind a worker does not take now: all of them, or those for some targets."""
+
+    kind: str | None = None
+    every: bool = False
+    targets: frozenset[str] = frozenset()
+
+    def clause(self):
+        """The SQL condition of the jobs that may be taken."""
+        if self.kind is None or not (self.every or self.targets):
+            return true()
+        held = true() if self.every else push_jobs.c.target.in_(sorted(self.targets))
+        return not_(and_(push_jobs.c.kind == self.kind, held))
+
+
+def claim_due(engine: Engine, now: datetime, limit: int, held: Held = Held()) -> list[Job]:
+    """Lock up to `limit` due jobs for this worker, most urgent and oldest first, none that are held."""
     query = (
         select(push_jobs)
         .where(
             push_jobs.c.due_at <= now,
             or_(push_jobs.c.locked_until.is_(None), push_jobs.c.locked_until < now),
+            held.clause(),
         )
         .order_by(push_jobs.c.priority, push_jobs.c.id)
         .limit(limit)
@@ -105,6 +123,12 @@ def claim_due(engine: Engine, now: datetime, limit: int) -> list[Job]:
             if taken.rowcount == 1:
                 claimed.append(_job(row))
     return claimed
+
+
+def release(engine: Engine, job: Job) -> None:
+    """Give a claimed job back untouched, for a later claim (no attempt counted)."""
+    with engine.begin() as connection:
+        connection.execute(update(push_jobs).where(push_jobs.c.id == job.id).values(locked_until=None))
 
 
 def finish(engine: Engine, job: Job) -> None:
@@ -131,6 +155,21 @@ def retry_later(engine: Engine, job: Job, error: str, now: datetime, retry: Retr
             )
         )
     return True
+
+
+def postpone(engine: Engine, kind: str, target: str, until: datetime) -> None:
+    """Jobs of a kind for a target that nobody runs now are not due before `until` (no attempt counted)."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(push_jobs)
+            .where(
+                push_jobs.c.kind == kind,
+                push_jobs.c.target == target,
+                push_jobs.c.locked_until.is_(None),
+                push_jobs.c.due_at < until,
+            )
+            .values(due_at=until)
+        )
 
 
 def drop_events_before(engine: Engine, feed_id: str, job_id: int) -> None:

@@ -218,6 +218,15 @@ def remove_follower(engine: Engine, actor_id: str, feed_id: str | None = None) -
         return connection.execute(query).rowcount
 
 
+def follows(engine: Engine, actor_id: str, feed_id: str | None = None) -> bool:
+    """Whether an actor follows a feed (any feed when none is given)."""
+    query = select(ap_followers.c.actor).where(ap_followers.c.actor == actor_id)
+    if feed_id is not None:
+        query = query.where(ap_followers.c.feed_id == feed_id)
+    with engine.connect() as connection:
+        return connection.execute(query.limit(1)).first() is not None
+
+
 def followers(engine: Engine, feed_id: str) -> list[Follower]:
     """Everyone following a feed."""
     query = select(ap_followers).where(ap_followers.c.feed_id == feed_id).order_by(ap_followers.c.followed_at)

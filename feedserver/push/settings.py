@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 DAY = 86400
+INBOX_RATE_LIMIT = "120/minute"  # per remote origin; account deletions of a big server come in bursts
+INBOX_QUEUE_LIMIT = 1000  # inbox requests waiting for verification, all origins together
+
+
+def _rate_limit(value: str) -> None:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValidationError("must be a rate like '120/minute' or '10/second;600/hour'") from None
 
 
 class WebSubSchema(Schema):
@@ -22,7 +33,7 @@ class WebSubSchema(Schema):
 
 
 class ActivityPubSchema(Schema):
-    """[activitypub]: every feed as a followable actor (on by default), retries like WebSub's."""
+    """[activitypub]: every feed as a followable actor (on by default), retries as WebSub's, inbox limits."""
 
     class Meta:
         unknown = RAISE
@@ -30,6 +41,8 @@ class ActivityPubSchema(Schema):
     enabled = fields.Boolean(load_default=True)
     retry_delay = fields.Integer(load_default=60, validate=validate.Range(1, DAY))
     max_attempts = fields.Integer(load_default=8, validate=validate.Range(1, 30))
+    inbox_rate_limit = fields.String(load_default=INBOX_RATE_LIMIT, validate=_rate_limit)
+    inbox_queue_limit = fields.Integer(load_default=INBOX_QUEUE_LIMIT, validate=validate.Range(10, 1_000_000))
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,8 @@ class PushSettings:
     websub_retry: Retry = Retry()
     activitypub: bool = True
     activitypub_retry: Retry = Retry()
+    inbox_rate_limit: str = INBOX_RATE_LIMIT
+    inbox_queue_limit: int = INBOX_QUEUE_LIMIT
 
 
 def push_settings(websub: dict, activitypub: dict) -> PushSettings:
@@ -64,4 +79,6 @@ def push_settings(websub: dict, activitypub: dict) -> PushSettings:
         websub_retry=Retry(websub["retry_delay"], websub["max_attempts"]),
         activitypub=activitypub["enabled"],
         activitypub_retry=Retry(activitypub["retry_delay"], activitypub["max_attempts"]),
+        inbox_rate_limit=activitypub["inbox_rate_limit"],
+        inbox_queue_limit=activitypub["inbox_queue_limit"],
     )

@@ -74,6 +74,20 @@ def sign(method: str, url: str, key_id: str, private_pem: str, body: bytes | Non
     return headers
 
 
+def precheck(method: str, headers: Mapping[str, str], body: bytes, now: datetime) -> str:
+    """The keyId of a request whose Signature is well-formed, covers what it must, is fresh and whose Digest
+    matches the body: everything that can be checked without the key (SignatureError otherwise)."""
+    return _checked(method, Headers(headers), body, now)[0]["keyId"]
+
+
+def signed_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers a signature covers, and the Signature itself: all a later verification needs."""
+    headers = Headers(headers)
+    params = _signature_params(headers)
+    names = [n for n in params["headers"].lower().split() if not n.startswith("(")]
+    return {name: headers.get(name, "") for name in [*names, "signature"]}
+
+
 def verify(
     method: str,
     target: str,
@@ -88,6 +102,20 @@ def verify(
     remote actor may have rotated it.
     """
     headers = Headers(headers)  # case-insensitive lookups, whatever mapping was given
+    params, covered = _checked(method, headers, body, now)
+    normalized = {name: value for name, value in headers.items() if name.lower() != "signature"}
+    # httpsig takes the algorithm from the header; pin it to RSA whatever the sender wrote (hs2019 included).
+    fields = [f'{name}="{params[name]}"' for name in ("keyId", "headers", "signature")]
+    normalized["Signature"] = ",".join([*fields, f'algorithm="{ALGORITHM}"'])
+    for refresh in (False, True):
+        key = key_for(params["keyId"], refresh)
+        if _holds(normalized, key.pem, covered, method, target):
+            return key
+    raise SignatureError("the signature does not verify")
+
+
+def _checked(method: str, headers: Headers, body: bytes, now: datetime) -> tuple[dict[str, str], list[str]]:
+    """The Signature's parameters and covered headers, once every check that needs no key passed."""
     params = _signature_params(headers)
     covered = params["headers"].lower().split()
     missing = [h for h in (SIGNED_POST if method == "POST" else SIGNED_GET) if h not in covered]
@@ -99,15 +127,7 @@ def verify(
     absent = [h for h in covered if h != "(request-target)" and not headers.get(h)]
     if absent:
         raise SignatureError(f"signed headers are missing: {', '.join(absent)}")
-    normalized = {name: value for name, value in headers.items() if name.lower() != "signature"}
-    # httpsig takes the algorithm from the header; pin it to RSA whatever the sender wrote (hs2019 included).
-    fields = [f'{name}="{params[name]}"' for name in ("keyId", "headers", "signature")]
-    normalized["Signature"] = ",".join([*fields, f'algorithm="{ALGORITHM}"'])
-    for refresh in (False, True):
-        key = key_for(params["keyId"], refresh)
-        if _holds(normalized, key.pem, covered, method, target):
-            return key
-    raise SignatureError("the signature does not verify")
+    return params, covered
 
 
 def _signature_params(headers: Mapping[str, str]) -> dict[str, str]:

@@ -2,8 +2,10 @@
 
 Jobs run on a small pool, so one slow subscriber holds one slot for at most the push deadline while the
 others keep flowing; the refresh pipeline only ever inserts a row. Failed deliveries come back with
-exponential backoff until their attempts run out. Feeds whose reminder time came are re-rendered (that is
-news too, without any refresh), and expired subscriptions are purged now and then.
+exponential backoff until their attempts run out. Received inbox requests are verified here (their key
+fetches may meet a server that drips): they get at most half the slots, one per remote origin at a time.
+Feeds whose reminder time came are re-rendered (that is news too, without any refresh), and expired
+subscriptions are purged now and then.
 """
 
 from __future__ import annotations
@@ -11,19 +13,54 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
 from ..output import forget, publish
-from . import ap_federate, outbox, records, stats, websub
+from . import ap_federate, ap_inbox, outbox, records, stats, websub
 from .http import PushError
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # how often the queue is looked at when nothing woke the worker
 HOUSEKEEPING_SECONDS = 3600.0
 DUE_SECONDS = 30.0  # how often renditions whose reminder time came are looked for
+INBOX_ATTEMPTS = 3  # an inbox request whose key cannot be fetched is tried this often, then dropped
+
+
+class InboxSlots:
+    """How many inbox verifications run at once: half the pool at most, one per remote origin.
+
+    A server whose key documents drip holds one slot until the fetch deadline, never the whole pool:
+    deliveries and the other origins' requests keep flowing.
+    """
+
+    def __init__(self, threads: int):
+        self.limit = max(1, threads // 2)
+        self.running: Counter[str] = Counter()
+
+    def held(self) -> outbox.Held:
+        """The inbox jobs not to claim now."""
+        if sum(self.running.values()) >= self.limit:
+            return outbox.Held(outbox.AP_INBOX, every=True)
+        return outbox.Held(outbox.AP_INBOX, targets=frozenset(self.running))
+
+    def take(self, job: outbox.Job) -> bool:
+        """Count a claimed job in; False when it has to wait (its origin or the inbox share is busy)."""
+        if job.kind != outbox.AP_INBOX:
+            return True
+        if sum(self.running.values()) >= self.limit or self.running[job.target or ""]:
+            return False
+        self.running[job.target or ""] += 1
+        return True
+
+    def give_back(self, job: outbox.Job) -> None:
+        """A job ended."""
+        if job.kind == outbox.AP_INBOX:
+            self.running -= Counter({job.target or "": 1})
 
 
 class PushWorker:
@@ -38,7 +75,8 @@ class PushWorker:
         self.poll = poll
         self.due_every = due_every
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="push")
-        self._running: set = set()
+        self._running: dict = {}  # future -> job
+        self._inbox = InboxSlots(threads)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="push-worker", daemon=True)
@@ -73,21 +111,32 @@ class PushWorker:
 
     def drain_once(self) -> int:
         """Claim as many due jobs as there are free slots and start them; how many were claimed."""
+        engine = self.runtime.store.engine
         with self._lock:
             free = self.threads - len(self._running)
+            held = self._inbox.held()
         if free <= 0:
             return 0
-        jobs = outbox.claim_due(self.runtime.store.engine, _now(), free)
+        jobs = outbox.claim_due(engine, _now(), free, held)
+        started = 0
         for job in jobs:
+            with self._lock:
+                admitted = self._inbox.take(job)
+            if not admitted:  # a second job of a busy origin in this claim: it waits for the first
+                outbox.release(engine, job)
+                continue
             future = self._pool.submit(self._run, job)
             with self._lock:
-                self._running.add(future)
+                self._running[future] = job
             future.add_done_callback(self._done)
-        return len(jobs)
+            started += 1
+        return started
 
     def _done(self, future) -> None:
         with self._lock:
-            self._running.discard(future)
+            job = self._running.pop(future, None)
+            if job is not None:
+                self._inbox.give_back(job)
         outbox.WAKE.set()  # a slot is free
 
     def _run(self, job: outbox.Job) -> None:
@@ -107,6 +156,11 @@ class PushWorker:
     def _failed(self, job: outbox.Job, error: PushError) -> None:
         engine = self.runtime.store.engine
         retry = _retry_policy(self.runtime.settings.push, job)
+        if error.retry and job.kind == outbox.AP_INBOX:
+            # The origin's server did not answer in time: its other requests wait too, and the slots go to
+            # other origins meanwhile (one dripping server would otherwise cost a deadline per request).
+            later = _now() + timedelta(seconds=retry.delay)
+            outbox.postpone(engine, outbox.AP_INBOX, job.target or "", later)
         if error.retry and outbox.retry_later(engine, job, str(error), _now(), retry):
             log.info("push job %s (%s to %s) failed, will retry: %s", job.id, job.kind, _host(job), error)
             return
@@ -146,6 +200,8 @@ def run_job(app: Flask, job: outbox.Job, now: datetime) -> None:
         websub.deliver(runtime, job, now)
     elif job.kind == outbox.AP_DELIVER:
         ap_federate.deliver(runtime, job, now)
+    elif job.kind == outbox.AP_INBOX:
+        ap_inbox.process(runtime, job, now)
     else:
         raise PushError(f"unknown job kind {job.kind!r}", retry=False)
 
@@ -166,6 +222,8 @@ def fan_out(app: Flask, job: outbox.Job, now: datetime) -> None:
 
 
 def _retry_policy(push, job: outbox.Job):
+    if job.kind == outbox.AP_INBOX:
+        return replace(push.activitypub_retry, max_attempts=INBOX_ATTEMPTS)
     return push.activitypub_retry if job.kind == outbox.AP_DELIVER else push.websub_retry
 
 

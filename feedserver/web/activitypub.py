@@ -1,7 +1,8 @@
 """ActivityPub: every feed is a followable Service actor (@<feed-id>@<host>) with WebFinger, outbox, inbox.
 
-Documents are read from the push tables; the inbox verifies HTTP signatures (push/ap_inbox.py). A follow is
-accepted at once; new items reach followers from the push worker.
+Documents are read from the push tables. The inbox checks what it can without the network, counts requests
+per remote origin and queues them; the push worker verifies their signatures and acts (push/ap_inbox.py,
+push/ap_trust.py). A verified follow is accepted at once; new items reach followers from the push worker.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from flask import Blueprint, Response, json, request
 
 from ..push import ap_documents, records
 from ..push.ap_federate import ensure_actor
-from ..push.ap_inbox import InboxError, receive
+from ..push.ap_inbox import InboxError, arrival, queue
+from . import inbox_limits
 from .common import now, runtime
 from .problems import problem
 
@@ -20,6 +22,11 @@ bp = Blueprint("activitypub", __name__)
 OUTBOX_ITEMS = 20
 ITEM_ID = re.compile(r"[0-9a-f-]{36}")
 ACCOUNT = re.compile(r"acct:([a-z0-9-]{1,64})@([^@\s]{1,255})", re.IGNORECASE)
+
+
+@bp.record_once
+def _attach_limits(state) -> None:
+    inbox_limits.init_app(state.app, state.app.extensions["feedserver"].settings)
 
 
 def _json(document: dict, status: int = 200, media_type: str = ap_documents.ACTIVITY_JSON) -> Response:
@@ -105,20 +112,42 @@ def note(feed_id: str, item_id: str):
 
 @bp.post("/ap/feeds/<feed_id>/inbox")
 def inbox(feed_id: str):
-    """Signed activities for a feed: Follow, Undo{Follow}, Delete{actor}; 202 when accepted."""
+    """Signed activities for a feed: Follow, Undo{Follow}, Delete{actor}; 202 once checked and queued."""
     feed = _feed_or_404(feed_id)
     if feed is None:
         return problem(404, "Not Found", "There is no feed with this id.")
     try:
-        receive(runtime(), feed, request, now())
+        received = arrival(runtime(), feed, request, now())
+        if received is not None:  # else there is nothing to act on: acknowledged, never verified
+            _count(received.origin)
+            queue(runtime(), received, now())
     except InboxError as exc:
-        response = problem(exc.status, _TITLES.get(exc.status, "Bad Request"), exc.detail)
-        if exc.status == 401:
-            response.headers["WWW-Authenticate"] = (
-                'Signature realm="feedserver",headers="(request-target) host date digest"'
-            )
-        return response
+        return _refusal(exc)
     return Response(status=202)
 
 
-_TITLES = {401: "Unauthorized", 413: "Content Too Large", 422: "Unprocessable Content"}
+def _count(origin: str) -> None:
+    wait = inbox_limits.origin_limits().hit(origin)
+    if wait is not None:
+        raise InboxError(429, "Too many activities from this server; try again later.", wait)
+
+
+def _refusal(exc: InboxError) -> Response:
+    response = problem(exc.status, _TITLES.get(exc.status, "Bad Request"), exc.detail)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = (
+            'Signature realm="feedserver",headers="(request-target) host date digest"'
+        )
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+        response.headers["Cache-Control"] = "no-store"  # a refusal for now is no answer to keep
+    return response
+
+
+_TITLES = {
+    401: "Unauthorized",
+    413: "Content Too Large",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+}

@@ -28,7 +28,7 @@ def limit(app: Flask, settings: Settings, blueprints: list[Blueprint]) -> Limite
     limiter = Limiter(
         get_remote_address,
         app=app,
-        storage_uri=_storage_uri(settings),
+        storage_uri=storage_uri(settings),
         headers_enabled=True,
         header_name_mapping=HEADERS,
         retry_after="delta-seconds",
@@ -65,7 +65,7 @@ def _owner(function) -> object:
     return getattr(function, "__self__", None)
 
 
-def _storage_uri(settings: Settings) -> str:
+def storage_uri(settings: Settings) -> str:
     """The cache's Redis when configured (limits shared by all instances), else this process's memory."""
     if settings.cache.type == "RedisCache" and settings.cache.redis_url:
         return settings.cache.redis_url
