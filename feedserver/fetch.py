@@ -22,11 +22,12 @@ CHUNK = 64 * 1024
 RETRY_STATUSES = {429, 503}
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 XML_STARTS = (b"<?xml", b"<rss", b"<feed", b"<rdf:rdf", b"<alert")  # data a misconfigured server calls HTML
-# An HTML document start after optional BOM, whitespace, XML declaration and comments: an error page.
-HTML_START = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]",
-    re.IGNORECASE | re.DOTALL,
-)
+# An HTML document's first tag, once BOM, whitespace, XML declaration and comments are skipped (by a scan:
+# a pattern repeating "<!--.*?-->" backtracks exponentially on a body of many comments).
+HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
+XML_DECLARATION = re.compile(rb"<\?xml[^<>]*>", re.IGNORECASE)
+SPACE = re.compile(rb"\s*")
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class FetchSettings:
     user_agent: str = "feedserver"
     deletion_guard_ratio: float = 0.5  # a fetch removing more than this share of current items is held
     deletion_guard_min: int = 10  # ... when it removes at least this many
+    parse_budget: float = (
+        60.0  # CPU seconds one refresh may spend parsing and normalizing (feedserver.budget)
+    )
 
 
 @dataclass(frozen=True)
@@ -300,7 +304,21 @@ def looks_like_html(payload: Payload) -> bool:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if media_type in HTML_TYPES and start.startswith(b"<") and not start.startswith(XML_STARTS):
         return True
-    return HTML_START.match(head) is not None
+    return _starts_as_html(head)
+
+
+def _starts_as_html(head: bytes) -> bool:
+    """True when the first tag after BOM, whitespace, XML declaration and comments opens an HTML page."""
+    position = SPACE.match(head, len(BOM) if head.startswith(BOM) else 0).end()
+    declaration = XML_DECLARATION.match(head, position)
+    if declaration:
+        position = SPACE.match(head, declaration.end()).end()
+    while head.startswith(b"<!--", position):
+        end = head.find(b"-->", position + 4)
+        if end < 0:
+            return False
+        position = SPACE.match(head, end + 3).end()
+    return HTML_TAG.match(head, position) is not None
 
 
 def _guess_type(path: Path) -> str:

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from .air import continue_episodes
+from .budget import parse_budget, spend
 from .errors import NotModified, UpstreamError
 from .fetch import Http
 from .guard import check_deletions, guarded
-from .items import Item
+from .items import MAX_FIELD, MAX_SUMMARY, MAX_TITLE, RAW_FACTOR, Item
 from .moves import reconcile_moves
 from .output import forget, publish
 from .runtime import Runtime
@@ -24,9 +25,6 @@ from .transit import carry_first_seen
 log = logging.getLogger(__name__)
 
 MAX_ITEMS_PER_FETCH = 5000
-MAX_TITLE = 300
-MAX_SUMMARY = 10_000
-MAX_FIELD = 1000
 MAX_BACKOFF = timedelta(days=1)
 EPISODE_MEMORY = timedelta(days=14)  # how far back an air episode's first announcement is looked up
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
@@ -81,7 +79,9 @@ def refresh(
         source = feed.make_source()
         # Announcements have no HTTP upstream: their source reads approved versions from the desk tables.
         payload = source.fetch(store if feed.kind == "announcements" else http)
-        items = _reconcile(feed, store, normalize(source.parse(payload)), now)
+        with parse_budget(runtime.settings.fetch.parse_budget):
+            parsed = normalize(source.parse(payload))
+        items = _reconcile(feed, store, parsed, now)
         if not accept_deletions and guarded(feed.source):
             check_deletions(feed.id, store.current_items(feed.id), items, runtime.settings.fetch, now)
         changes = store.apply_items(feed.id, items, http.validators, now)
@@ -149,6 +149,7 @@ def normalize(items: list[Item]) -> list[Item]:
     seen: set[str] = set()
     clean = []
     for item in items[:MAX_ITEMS_PER_FETCH]:
+        spend()
         if item.id in seen:
             continue
         seen.add(item.id)
@@ -167,7 +168,8 @@ def normalize(items: list[Item]) -> list[Item]:
 
 
 def _text(value: str | None, limit: int) -> str:
-    text = plain_text(FORBIDDEN.sub("", value or "")).strip()
+    # cut before any pattern reads it: the work on a hostile field is bounded by its limit, not its size
+    text = plain_text(FORBIDDEN.sub("", (value or "")[: limit * RAW_FACTOR])).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

@@ -49,6 +49,7 @@ CET = timezone(timedelta(hours=1))  # UBA times are CET all year round: no dayli
 TIME_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})")
 STATION_FIELDS = {"id": 0, "code": 1, "name": 2}  # positions as documented by the response's "indices"
 INDEX_LABEL = re.compile(r"(\d+):.*-\s*station (id|code|name)\s*$", re.IGNORECASE)
+MAX_LABEL = 200  # an index label is a few words ("2: string - station name"); cut before the pattern reads it
 
 
 class Options(AirOptions):
@@ -164,7 +165,7 @@ def station_positions(indices) -> dict[str, int]:
     """Where id, code and name sit in a station row, read from the response's `indices` when present."""
     positions = dict(STATION_FIELDS)
     for label in indices if isinstance(indices, list) else ():
-        match = INDEX_LABEL.match(str(label))
+        match = INDEX_LABEL.match(str(label)[:MAX_LABEL])
         if match:
             positions[match[2].lower()] = int(match[1])
     return positions
