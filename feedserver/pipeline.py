@@ -84,7 +84,7 @@ def refresh(
         items = _reconcile(feed, store, parsed, now)
         if not accept_deletions and guarded(feed.source):
             check_deletions(feed.id, store.current_items(feed.id), items, runtime.settings.fetch, now)
-        changes = store.apply_items(feed.id, items, http.validators, now)
+        changes = store.apply_items(feed.id, items, http.validators_in_use(), now)
         too_old = _old_data(feed, source, payload)
     except NotModified:
         store.record_unchanged(feed.id, now)

@@ -82,14 +82,20 @@ class Source:
         self.items = AirItems(feed, thresholds_for(self.components, thresholds), stale_after, daily_summary)
 
     def fetch(self, http: Http) -> Payload:
-        """The station list (to resolve the station), plus its readings of the last 48 hours as `related`."""
+        """The station list (to resolve the station), plus its readings of the last 48 hours as `related`.
+
+        Every request is conditional (the readings' query names whole hours, so it repeats within an hour);
+        a 304 reuses the remembered body, and the readings are judged against the time of this fetch.
+        """
         lang = "de" if self.feed.language == "de" else "en"
-        stations = http.get(f"{self.base_url}/stations/json", params={"use": "airquality", "lang": lang})
+        stations = http.get(
+            f"{self.base_url}/stations/json", params={"use": "airquality", "lang": lang}, reuse=True
+        )
         station_id, _ = find_station(load_json(stations), self.station)
         window = request_window(stations.fetched_at)
         if self.endpoint == "airquality":
             params = {"station": station_id, **window, "lang": lang}
-            related = {"airquality": http.get(f"{self.base_url}/airquality/json", params=params)}
+            related = {"airquality": http.get(f"{self.base_url}/airquality/json", params=params, reuse=True)}
         else:
             related = {
                 component: http.get(
@@ -100,6 +106,7 @@ class Source:
                         "component": str(COMPONENT_IDS[component]),
                         "scope": str(HOURLY_SCOPE),
                     },
+                    reuse=True,
                 )
                 for component in self.components
             }
