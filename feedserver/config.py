@@ -128,6 +128,7 @@ class FetchSchema(Schema):
     max_redirects = fields.Integer(load_default=3, validate=validate.Range(0, 10))
     deletion_guard_ratio = fields.Float(load_default=0.5, validate=validate.Range(0.05, 1.0))
     deletion_guard_min = fields.Integer(load_default=10, validate=validate.Range(1, 100_000))
+    parse_budget = fields.Float(load_default=60.0, validate=validate.Range(1, 3600))
     allow_networks = fields.List(fields.String(), load_default=list)
     allow_files = fields.List(fields.String(), load_default=list)
 

@@ -28,6 +28,10 @@ class NotModified(FeedserverError):  # noqa: N818 - a signal, not a failure
     """The upstream answered 304: nothing changed since the last fetch."""
 
 
+class StorageError(FeedserverError):
+    """The database could not be written (disk full, read-only, locked for too long)."""
+
+
 class ParseError(FeedserverError):
     """The upstream answered, but not with the shape this source expects."""
 

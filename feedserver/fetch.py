@@ -17,16 +17,18 @@ import urllib3
 
 from .errors import NotModified, ParseError, UpstreamError
 from .netguard import AddressPolicy, GuardedAdapter
+from .remembered import Remembered, bodies, condition_headers, request_key, response_validators
 
 CHUNK = 64 * 1024
 RETRY_STATUSES = {429, 503}
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 XML_STARTS = (b"<?xml", b"<rss", b"<feed", b"<rdf:rdf", b"<alert")  # data a misconfigured server calls HTML
-# An HTML document start after optional BOM, whitespace, XML declaration and comments: an error page.
-HTML_START = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]",
-    re.IGNORECASE | re.DOTALL,
-)
+# An HTML document's first tag, once BOM, whitespace, XML declaration and comments are skipped (by a scan:
+# a pattern repeating "<!--.*?-->" backtracks exponentially on a body of many comments).
+HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
+XML_DECLARATION = re.compile(rb"<\?xml[^<>]*>", re.IGNORECASE)
+SPACE = re.compile(rb"\s*")
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class FetchSettings:
     user_agent: str = "feedserver"
     deletion_guard_ratio: float = 0.5  # a fetch removing more than this share of current items is held
     deletion_guard_min: int = 10  # ... when it removes at least this many
+    parse_budget: float = (
+        60.0  # CPU seconds one refresh may spend parsing and normalizing (feedserver.budget)
+    )
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,11 @@ class Payload:
     content_type: str = ""
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     related: Mapping[str, Payload] = field(default_factory=dict)
+    not_modified: bool = False  # the upstream answered 304: this is the body remembered from before
+
+    def unchanged(self) -> bool:
+        """True when this body and every related one were answered 304 (reused, not new)."""
+        return self.not_modified and all(part.unchanged() for part in self.related.values())
 
     def text(self, encoding: str | None = None) -> str:
         """The body decoded with the given encoding, else the charset header, else UTF-8 (BOM dropped)."""
@@ -92,7 +102,13 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 class Http:
-    """Upstream HTTP client for one feed; remembers conditional-GET validators per URL."""
+    """Upstream HTTP client for one feed; remembers conditional-GET validators per URL.
+
+    Two kinds of conditional GET: `conditional=True` sends the feed's stored validators and raises
+    NotModified on 304 (a single-document source: nothing changed); `reuse=True` sends the validators of
+    the body remembered for that URL (feedserver.remembered) and on 304 returns that body, marked
+    `not_modified` (one document of several, or data judged against the time of the fetch).
+    """
 
     def __init__(
         self,
@@ -102,6 +118,7 @@ class Http:
     ):
         self.settings = settings
         self.validators: dict[str, dict[str, str]] = {k: dict(v) for k, v in (validators or {}).items()}
+        self.requested: set[str] = set()  # URLs (with query) asked for by this client
         self.session = session or requests.Session()
         self.session.max_redirects = settings.max_redirects
         # Proxies from the environment would resolve names past the guard: upstream connections are direct.
@@ -118,16 +135,18 @@ class Http:
         params: Mapping[str, str | Iterable[str]] | None = None,
         headers: Mapping[str, str] | None = None,
         conditional: bool = False,
+        reuse: bool = False,
         expect: Iterable[str] = (),
         allow_html: bool = False,
     ) -> Payload:
-        """GET url; raise NotModified on 304 (conditional only), UpstreamError on any failure."""
+        """GET url; on 304 raise NotModified (conditional) or return the remembered body (reuse)."""
         return self.request(
             "GET",
             url,
             params=params,
             headers=headers,
             conditional=conditional,
+            reuse=reuse,
             expect=expect,
             allow_html=allow_html,
         )
@@ -142,6 +161,7 @@ class Http:
         url: str,
         *,
         conditional: bool = False,
+        reuse: bool = False,
         expect: Iterable[str] = (),
         allow_html: bool = False,
         **kwargs,
@@ -151,12 +171,12 @@ class Http:
         An HTML page is a ParseError (a portal's maintenance or login page answered with 200) unless the
         source asks for HTML with allow_html.
         """
-        payload = self._request(method, url, conditional, tuple(expect), kwargs)
+        payload = self._request(method, url, (conditional, reuse), tuple(expect), kwargs)
         if not allow_html and looks_like_html(payload):
             raise ParseError(f"{_safe(url)} answered with an HTML page instead of data")
         return payload
 
-    def _request(self, method: str, url: str, conditional: bool, expect: tuple, kwargs) -> Payload:
+    def _request(self, method: str, url: str, modes: tuple[bool, bool], expect: tuple, kwargs) -> Payload:
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
             return self._read_file(url)
@@ -165,8 +185,9 @@ class Http:
         self.check_host(url)
         headers = {"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"}
         headers.update(kwargs.pop("headers", None) or {})
-        if conditional:
-            headers.update(self._conditional_headers(url))
+        conditional, reuse = modes[0], modes[1] and method == "GET"
+        key = request_key(url, kwargs.get("params"))  # validators belong to the URL with its query
+        remembered = self._conditions(key, conditional, reuse, headers)
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -180,7 +201,11 @@ class Http:
             )
             response = self._follow_redirects(response, method, headers, started)
             with response:
-                return self._finish(response, url, conditional, expect, started)
+                if response.status_code == 304 and remembered is not None:
+                    return remembered_payload(remembered, url)
+                payload = self._finish(response, url, conditional, expect, started)
+                self._keep(key, response.headers, payload, conditional, reuse)
+                return payload
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             # urllib3 errors come from reading the body ourselves: cut off, broken compression
             raise UpstreamError(f"{type(exc).__name__} for {_safe(url)}: {exc}") from exc
@@ -198,14 +223,9 @@ class Http:
         except socket.gaierror as exc:
             raise UpstreamError(f"cannot resolve {host}: {exc.strerror}") from exc
 
-    def _conditional_headers(self, url: str) -> dict[str, str]:
-        known = self.validators.get(url, {})
-        headers = {}
-        if known.get("etag"):
-            headers["If-None-Match"] = known["etag"]
-        if known.get("last_modified"):
-            headers["If-Modified-Since"] = known["last_modified"]
-        return headers
+    def validators_in_use(self) -> dict[str, dict[str, str]]:
+        """The validators of the URLs this client asked for (those of URLs no longer fetched are dropped)."""
+        return {url: known for url, known in self.validators.items() if url in self.requested}
 
     def _follow_redirects(self, response, method, headers, started):
         for _ in range(self.settings.max_redirects + 1):
@@ -244,8 +264,6 @@ class Http:
                 f" (expected {', '.join(expect)})"
             )
         body = self._read_body(response, started)
-        if conditional:
-            self._remember(url, response.headers)
         return Payload(body=body, url=url, status=status, content_type=content_type, fetched_at=_now())
 
     def _read_body(self, response, started) -> bytes:
@@ -267,16 +285,29 @@ class Http:
         if time.monotonic() - started > self.settings.deadline:
             raise UpstreamError(f"no complete response within {self.settings.deadline:g} s")
 
-    def _remember(self, url: str, headers) -> None:
-        known = {}
-        if headers.get("ETag"):
-            known["etag"] = headers["ETag"]
-        if headers.get("Last-Modified"):
-            known["last_modified"] = headers["Last-Modified"]
-        if known:
-            self.validators[url] = known
-        else:
-            self.validators.pop(url, None)
+    def _conditions(self, key: str, conditional: bool, reuse: bool, headers: dict) -> Remembered | None:
+        """Add the validators to send; return the remembered body a 304 would stand for (reuse only)."""
+        self.requested.add(key)
+        remembered = bodies.get(key) if reuse else None
+        if conditional:
+            headers.update(condition_headers(self.validators.get(key, {})))
+        elif remembered is not None:
+            headers.update(condition_headers(remembered.validators))
+        return remembered
+
+    def _keep(self, key: str, headers, payload: Payload, conditional: bool, reuse: bool) -> None:
+        """Store the validators of a new body: with the feed (conditional), with the body itself (reuse)."""
+        known = response_validators(headers)
+        if conditional:
+            if known:
+                self.validators[key] = known
+            else:
+                self.validators.pop(key, None)
+        if reuse:
+            if known:
+                bodies.put(key, Remembered(known, payload.body, payload.content_type))
+            else:
+                bodies.forget(key)
 
     def _read_file(self, url: str) -> Payload:
         path = Path(unquote(urlsplit(url).path)).resolve()
@@ -293,6 +324,11 @@ class Http:
         return Payload(body=body, url=url, content_type=_guess_type(path), fetched_at=_now())
 
 
+def remembered_payload(remembered: Remembered, url: str) -> Payload:
+    """A remembered body as the payload of a 304 answer."""
+    return Payload(remembered.body, url, content_type=remembered.content_type, not_modified=True)
+
+
 def looks_like_html(payload: Payload) -> bool:
     """True when a body is an HTML document (by its media type or its first bytes), not a data format."""
     media_type = _media_type(payload.content_type)
@@ -300,7 +336,21 @@ def looks_like_html(payload: Payload) -> bool:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if media_type in HTML_TYPES and start.startswith(b"<") and not start.startswith(XML_STARTS):
         return True
-    return HTML_START.match(head) is not None
+    return _starts_as_html(head)
+
+
+def _starts_as_html(head: bytes) -> bool:
+    """True when the first tag after BOM, whitespace, XML declaration and comments opens an HTML page."""
+    position = SPACE.match(head, len(BOM) if head.startswith(BOM) else 0).end()
+    declaration = XML_DECLARATION.match(head, position)
+    if declaration:
+        position = SPACE.match(head, declaration.end()).end()
+    while head.startswith(b"<!--", position):
+        end = head.find(b"-->", position + 4)
+        if end < 0:
+            return False
+        position = SPACE.match(head, end + 3).end()
+    return HTML_TAG.match(head, position) is not None
 
 
 def _guess_type(path: Path) -> str:

@@ -19,6 +19,8 @@ UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_interval(text: str) -> int:
     """'90s', '30m', '6h', '1d', '1h30m' -> seconds; ValueError otherwise."""
     compact = text.replace(" ", "").lower()
+    if len(compact) > 32:  # "1d12h30m15s" is 11: longer is a typo, and findall on it would be quadratic
+        raise ValueError(f"not an interval: {text[:40]!r} (use e.g. 90s, 30m, 6h, 1d)")
     parts = INTERVAL_PART.findall(compact)
     if not parts or "".join(n + u for n, u in parts) != compact:
         raise ValueError(f"not an interval: {text!r} (use e.g. 90s, 30m, 6h, 1d)")

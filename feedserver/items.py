@@ -11,6 +11,17 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from .budget import spend
+
+# Longest texts an item keeps (normalize cuts longer ones, with an ellipsis).
+MAX_TITLE = 300
+MAX_SUMMARY = 10_000
+MAX_FIELD = 1000
+# Upstream text is cut to this many times a field's limit before any pattern or sanitizer reads it: room for
+# the markup and entities that making it plain removes, and a bound on the work that costs.
+RAW_FACTOR = 4
+MAX_RAW_TEXT = MAX_SUMMARY * RAW_FACTOR
+
 
 class WasteCategory(StrEnum):
     """The fixed waste vocabulary shared by all waste sources and all output formats."""
@@ -77,4 +88,5 @@ class Item:
 
 def make_item(feed_id: str, key: str, **fields: Any) -> Item:
     """Build an Item whose id is derived from the feed id and the upstream natural key."""
+    spend()  # between items, a parse that has used up the refresh's budget stops (feedserver.budget)
     return Item(id=item_id(feed_id, key), key=key, **fields)

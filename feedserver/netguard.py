@@ -24,6 +24,7 @@ from .errors import UpstreamError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPv4 = ipaddress.IPv4Address
 
 # Cloud instance-metadata endpoints: never public, even when an allowed network happens to contain them
 # (only an allowed network naming exactly that one address lets them through).
@@ -31,6 +32,16 @@ METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
 )
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+LOW_32 = 0xFFFFFFFF
+# IPv6 prefixes whose addresses are one IPv4 host, with where that IPv4 address sits in the 128 bits.
+TRANSLATED = (
+    (ipaddress.IPv6Network("::ffff:0:0/96"), lambda v: v & LOW_32),  # IPv4-mapped
+    (ipaddress.IPv6Network("::ffff:0:0:0/96"), lambda v: v & LOW_32),  # SIIT (RFC 7915)
+    (ipaddress.IPv6Network("64:ff9b::/96"), lambda v: v & LOW_32),  # NAT64 well-known prefix
+    (ipaddress.IPv6Network("64:ff9b:1::/48"), lambda v: (v >> 64 & 0xFFFF) << 16 | (v >> 40 & 0xFFFF)),
+    (ipaddress.IPv6Network("::/96"), lambda v: v & LOW_32),  # IPv4-compatible (deprecated)
+)
+NOT_EMBEDDING = (ipaddress.IPv6Address("::"), ipaddress.IPv6Address("::1"))  # unspecified and loopback
 LOOPBACK = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 
 
@@ -40,7 +51,11 @@ class RefusedAddress(UpstreamError):
 
 @dataclass(frozen=True)
 class AddressPolicy:
-    """Public addresses are allowed; loopback, private, link-local and metadata only when listed."""
+    """Public addresses are allowed; loopback, private, link-local and metadata only when listed.
+
+    An IPv6 address that embeds an IPv4 address (NAT64, 6to4, Teredo, mapped...) is judged by that IPv4
+    address, so allowances for it are written as IPv4 networks; tunnel addresses must pass as IPv6 too.
+    """
 
     allowed: tuple[IPNetwork, ...] = ()
 
@@ -50,8 +65,14 @@ class AddressPolicy:
         return cls(tuple(ipaddress.ip_network(n, strict=False) for n in networks))
 
     def permits(self, address: IPAddress) -> bool:
-        """True when an upstream may be reached at this address."""
-        address = _unmapped(address)
+        """True when an upstream may be reached at this address (and at every IPv4 address it embeds)."""
+        translated, tunnelled = embedded_ipv4(address)
+        if not all(self._permits(v4) for v4 in translated + tunnelled):
+            return False
+        # A translated address is that IPv4 host and nothing else; a tunnel address is an IPv6 host too.
+        return bool(translated) or self._permits(address)
+
+    def _permits(self, address: IPAddress) -> bool:
         if address in METADATA_ADDRESSES:
             return any(net.num_addresses == 1 and address in net for net in self.allowed)
         if address.is_global and not address.is_multicast:
@@ -94,11 +115,24 @@ class AddressPolicy:
         return None
 
 
-def _unmapped(address: IPAddress) -> IPAddress:
-    """::ffff:127.0.0.1 is 127.0.0.1: judge IPv4-mapped IPv6 addresses by their IPv4 address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+def embedded_ipv4(address: IPAddress) -> tuple[list[IPv4], list[IPv4]]:
+    """(translated, tunnelled): the IPv4 addresses an IPv6 address reaches through a translator or a tunnel.
+
+    Translated (the IPv6 address stands for the IPv4 host): IPv4-mapped ::ffff:0:0/96, SIIT ::ffff:0:0:0/96,
+    IPv4-compatible ::/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48 (RFC 6052 layout: a /48 prefix skips bits
+    64-71). Tunnelled (an IPv6 host behind a relay): 6to4 2002::/16 and Teredo 2001::/32 (server and client).
+    """
+    if not isinstance(address, ipaddress.IPv6Address) or address in NOT_EMBEDDING:
+        return [], []
+    value = int(address)
+    for network, extract in TRANSLATED:
+        if address in network:
+            return [ipaddress.IPv4Address(extract(value))], []
+    if address.sixtofour is not None:
+        return [], [address.sixtofour]
+    if address.teredo is not None:
+        return [], list(address.teredo)
+    return [], []
 
 
 class _GuardedConnection:

@@ -10,23 +10,22 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from .air import continue_episodes
-from .errors import NotModified, UpstreamError
+from .budget import parse_budget, spend
+from .errors import NotModified, StorageError, UpstreamError
 from .fetch import Http
 from .guard import check_deletions, guarded
-from .items import Item
+from .items import MAX_FIELD, MAX_SUMMARY, MAX_TITLE, RAW_FACTOR, Item
 from .moves import reconcile_moves
 from .output import forget, publish
 from .runtime import Runtime
 from .sanitize import plain_text, quote_unsafe
 from .store import Changes
+from .store_health import as_storage_error
 from .transit import carry_first_seen
 
 log = logging.getLogger(__name__)
 
 MAX_ITEMS_PER_FETCH = 5000
-MAX_TITLE = 300
-MAX_SUMMARY = 10_000
-MAX_FIELD = 1000
 MAX_BACKOFF = timedelta(days=1)
 EPISODE_MEMORY = timedelta(days=14)  # how far back an air episode's first announcement is looked up
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
@@ -70,40 +69,55 @@ def refresh(
     A fetch that would drop most of the feed's items is held as a failure unless accept_deletions.
     """
     feed = runtime.feed(feed_id)
-    store = runtime.store
     now = now or datetime.now(UTC)
-    state = store.feed_state(feed.id)
+    state = runtime.store.feed_state(feed.id)
     if respect_backoff and state.retry_at and now < state.retry_at:
         return RefreshResult(feed.id, ok=False, skipped=True, error=state.last_error)
+    try:
+        return _refresh(runtime, feed, state, now, accept_deletions)
+    except Exception as exc:  # noqa: BLE001 - the one broad except: record, keep serving, never crash
+        return _failed(runtime, feed, state, exc, now)
+
+
+def _refresh(runtime: Runtime, feed, state, now: datetime, accept_deletions: bool) -> RefreshResult:
+    """fetch -> parse -> normalize -> reconcile -> guard -> store -> publish; raises on any failure."""
+    store = runtime.store
     store.record_attempt(feed.id, feed.source, now)
     http = Http(runtime.settings.fetch, state.validators)
+    source = feed.make_source()
     try:
-        source = feed.make_source()
         # Announcements have no HTTP upstream: their source reads approved versions from the desk tables.
         payload = source.fetch(store if feed.kind == "announcements" else http)
-        markup = not getattr(source, "text_is_plain", False)  # the desk's text is plain text as typed
-        items = _reconcile(feed, store, normalize(source.parse(payload), reduce_markup=markup), now)
-        if not accept_deletions and guarded(feed.source):
-            check_deletions(feed.id, store.current_items(feed.id), items, runtime.settings.fetch, now)
-        changes = store.apply_items(feed.id, items, http.validators, now)
-        too_old = _old_data(feed, source, payload)
     except NotModified:
         store.record_unchanged(feed.id, now)
         _publish_if_needed(runtime, feed, now, Changes(), state)
         return RefreshResult(feed.id, ok=True, not_modified=True)
-    except Exception as exc:  # noqa: BLE001 - the one broad except: record, keep serving, never crash
-        log.warning("refresh of %s failed: %s", feed.id, exc, exc_info=not isinstance(exc, UpstreamError))
-        message = _describe(exc)
-        failed = store.record_failure(
-            feed.id, message, now, _retry_at(feed.every, state.failures + 1, exc, now)
-        )
-        if state.stale_since is None:
-            forget(runtime, feed.id)  # health changed: cached entries carry it
-        return RefreshResult(feed.id, ok=False, error=f"{message} (failure {failed.failures})")
+    markup = not getattr(source, "text_is_plain", False)  # the desk's text is plain text as typed
+    with parse_budget(runtime.settings.fetch.parse_budget):
+        parsed = normalize(source.parse(payload), reduce_markup=markup)
+    items = _reconcile(feed, store, parsed, now)
+    if not accept_deletions and guarded(feed.source):
+        check_deletions(feed.id, store.current_items(feed.id), items, runtime.settings.fetch, now)
+    changes = store.apply_items(feed.id, items, http.validators_in_use(), now)
+    too_old = _old_data(feed, source, payload)
     if too_old:
         store.record_stale_data(feed.id, too_old, state.stale_since or now)
     _publish_if_needed(runtime, feed, now, changes, state, stale=bool(too_old))
     return RefreshResult(feed.id, ok=True, changes=changes, error=too_old)
+
+
+def _failed(runtime: Runtime, feed, state, exc: Exception, now: datetime) -> RefreshResult:
+    """Record the failure on the feed (kept in memory when the database refuses even that), log one line."""
+    exc = as_storage_error(exc)  # also a write outside the store's own transactions (the push outbox)
+    message = _describe(exc)
+    # A traceback only for what may be a bug: not for upstream answers, nor for a full or read-only disk.
+    expected = isinstance(exc, UpstreamError | StorageError)
+    log.warning("refresh of %s failed: %s", feed.id, message, exc_info=not expected)
+    retry_at = _retry_at(feed.every, state.failures + 1, exc, now)
+    failed = runtime.store.record_failure(feed.id, message, now, retry_at, feed.source)
+    if state.stale_since is None:
+        forget(runtime, feed.id)  # health changed: cached entries carry it
+    return RefreshResult(feed.id, ok=False, error=f"{message} (failure {failed.failures})")
 
 
 def _reconcile(feed, store, items: list[Item], now: datetime) -> list[Item]:
@@ -153,6 +167,7 @@ def normalize(items: list[Item], reduce_markup: bool = True) -> list[Item]:
     seen: set[str] = set()
     clean = []
     for item in items[:MAX_ITEMS_PER_FETCH]:
+        spend()
         if item.id in seen:
             continue
         seen.add(item.id)
@@ -171,7 +186,8 @@ def normalize(items: list[Item], reduce_markup: bool = True) -> list[Item]:
 
 
 def _text(value: str | None, limit: int, reduce_markup: bool = True) -> str:
-    text = FORBIDDEN.sub("", value or "")
+    # cut before any pattern reads it: the work on a hostile field is bounded by its limit, not its size
+    text = FORBIDDEN.sub("", (value or "")[: limit * RAW_FACTOR])
     text = (plain_text(text) if reduce_markup else text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

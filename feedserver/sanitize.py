@@ -14,15 +14,20 @@ import re
 
 import nh3
 
+# Upstream text is hostile: every pattern here runs in linear time. No two quantified parts can match the
+# same characters (the spaces around an end tag's "/" are split by the "/", a tag's attributes stop at the
+# next "<"), so a "<" followed by 100 000 spaces costs one pass, not 10^10 backtracking steps.
 # A complete tag (browsers take "/" for a space: <svg/onload=...>), comment, CDATA section, doctype or
 # processing instruction: markup to reduce.
 MARKUP = re.compile(
-    r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9:-]*(?:[\s/][^<>]*)?>|<!--|<!\[CDATA\[|<!doctype|<\?",
+    r"<\s*(?:/\s*)?[a-zA-Z][a-zA-Z0-9:-]*(?:[\s/][^<>]*)?>|<!--|<!\[CDATA\[|<!doctype|<\?",
     re.IGNORECASE,
 )
 # Whatever an HTML parser could still take for the start of a tag once the text is put into HTML.
-TAG_START = re.compile(r"<(?=\s*/?\s*[a-zA-Z!?])")
-BLOCK_END = re.compile(r"<\s*(?:br|hr)\b[^>]*>|<\s*/\s*(?:p|div|li|tr|h[1-6]|blockquote|pre)\s*>", re.I)
+TAG_START = re.compile(r"<(?=\s*(?:/\s*)?[a-zA-Z!?])")
+BLOCK_END = re.compile(
+    r"<\s*(?:br|hr)\b[^<>]*>|<\s*/\s*(?:p|div|li|tr|h[1-6]|blockquote|pre)\s*>", re.IGNORECASE
+)
 # Elements whose content is never text for a reader: dropped together with what they hold.
 DROPPED_CONTENT = {"script", "style", "template", "noscript", "iframe", "object", "svg", "math", "title"}
 MAX_ROUNDS = 3  # escaped markup inside markup ("&lt;script&gt;") is unwrapped at most this often

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,10 +16,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError as AlembicCommandError
 from sqlalchemy import and_, create_engine, delete, event, func, insert, or_, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
-from .errors import FeedserverError
+from .errors import FeedserverError, StorageError
 from .items import Item
+from .store_health import FAILURE_FIELDS, Unwritten, storage_error, write_probe
 from .tables import feeds, items, renditions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -76,6 +79,16 @@ class Store:
     def __init__(self, url: str, engine: Engine | None = None):
         self.url = url
         self.engine = engine or make_engine(url)
+        self.unwritten = Unwritten()  # failures the database refused, merged into the states reported
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; a database that refuses it (disk full, read-only) raises StorageError."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except OperationalError as exc:
+            raise storage_error(exc) from exc
 
     # --- schema -----------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -107,59 +120,71 @@ class Store:
         with self.engine.connect() as connection:
             connection.execute(select(1))
 
+    def check_writable(self) -> None:
+        """Raise StorageError unless a committed write reaches the database (store_health.write_probe)."""
+        with self._write() as connection:
+            write_probe(connection)
+
     # --- feed state -------------------------------------------------------------------------------
     def feed_state(self, feed_id: str) -> FeedState:
         """The stored polling state of a feed (an empty state for a feed never polled)."""
         with self.engine.connect() as connection:
             row = connection.execute(select(feeds).where(feeds.c.id == feed_id)).mappings().first()
-        return FeedState(id=feed_id) if row is None else _feed_state(row)
+        return self.unwritten.merged(FeedState(id=feed_id) if row is None else _feed_state(row))
 
     def feed_states(self) -> dict[str, FeedState]:
         """Polling state of every feed the store knows, in one query (the API lists thousands)."""
         with self.engine.connect() as connection:
             rows = connection.execute(select(feeds)).mappings().all()
-        return {row["id"]: _feed_state(row) for row in rows}
+        states = {row["id"]: _feed_state(row) for row in rows}
+        for feed_id in self.unwritten.feed_ids() - states.keys():
+            states[feed_id] = FeedState(id=feed_id)  # never stored: its first refresh could not write
+        return {feed_id: self.unwritten.merged(state) for feed_id, state in states.items()}
 
     def record_attempt(self, feed_id: str, source: str, now: datetime) -> None:
         """Note that a refresh started (creates the feed row on first use)."""
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             _ensure_feed(connection, feed_id, source)
             connection.execute(update(feeds).where(feeds.c.id == feed_id).values(last_attempt=now))
 
-    def record_failure(self, feed_id: str, error: str, now: datetime, retry_at: datetime | None) -> FeedState:
-        """Count a failed refresh and mark the feed stale; its items stay as they were."""
-        state = self.feed_state(feed_id)
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(feeds)
-                .where(feeds.c.id == feed_id)
-                .values(
-                    last_error=error[:1000],
-                    failures=state.failures + 1,
-                    stale_since=state.stale_since or now,
-                    retry_at=retry_at,
-                )
-            )
+    def record_failure(
+        self, feed_id: str, error: str, now: datetime, retry_at: datetime | None, source: str = "-"
+    ) -> FeedState:
+        """Count a failed refresh and mark the feed stale; its items stay as they were.
+
+        Never raises for a database that refuses the write: the failure is then kept in this process
+        (feedserver.store_health) and reported from there until the feed's state can be written again.
+        """
+        failed = self.unwritten.failed(self.feed_state(feed_id), error, now, retry_at)
+        try:
+            with self._write() as connection:
+                _ensure_feed(connection, feed_id, source)
+                values = {name: getattr(failed, name) for name in FAILURE_FIELDS}
+                connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+        except StorageError:
+            return failed
+        self.unwritten.written(feed_id)
         return self.feed_state(feed_id)
 
     def record_stale_data(self, feed_id: str, reason: str, since: datetime) -> None:
         """The upstream answered, but with old data: mark the feed stale since `since`, without backoff."""
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             connection.execute(
                 update(feeds).where(feeds.c.id == feed_id).values(last_error=reason[:1000], stale_since=since)
             )
 
     def record_unchanged(self, feed_id: str, now: datetime) -> None:
         """A successful refresh that found nothing new (304 or identical data)."""
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**_success(now)))
+        self.unwritten.written(feed_id)
 
     # --- items ------------------------------------------------------------------------------------
     def apply_items(
         self, feed_id: str, new_items: Sequence[Item], validators: dict, now: datetime
     ) -> Changes:
         """Store one refresh's items in one transaction: insert new, update changed, mark vanished as gone."""
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             existing = {
                 row.id: row
                 for row in connection.execute(
@@ -181,6 +206,7 @@ class Store:
             if changes.any:
                 values["data_changed_at"] = now
             connection.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+        self.unwritten.written(feed_id)
         return changes
 
     def _upsert(self, connection, feed_id, new_items, existing, now) -> tuple[int, int]:
@@ -264,7 +290,7 @@ class Store:
     # --- renditions -------------------------------------------------------------------------------
     def save_renditions(self, rendered: Iterable[Rendition]) -> None:
         """Replace the stored bytes of the given feed formats in one transaction."""
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             for r in rendered:
                 connection.execute(
                     delete(renditions).where(

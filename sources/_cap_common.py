@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedserver.errors import ParseError
-from feedserver.items import Item, item_id, make_item
+from feedserver.items import MAX_RAW_TEXT, Item, item_id, make_item
 from feedserver.registry import FeedInfo
 
 SEVERITIES = ("extreme", "severe", "moderate", "minor", "unknown")
@@ -299,7 +299,7 @@ def text(mapping: Mapping[str, Any], name: str, multiline: bool = False) -> str 
         value = str(value)
     if not isinstance(value, str):
         raise ParseError(f"CAP {name} must be text, got {type(value).__name__}")
-    return clean(value, multiline) or None
+    return clean(value[:MAX_RAW_TEXT], multiline) or None  # cut before any pattern reads it
 
 
 def listed(mapping: Mapping[str, Any], name: str) -> list[Any]:

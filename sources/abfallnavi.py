@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from feedserver.errors import OptionError, ParseError, UpstreamError
+from feedserver.errors import NotModified, OptionError, ParseError, UpstreamError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url, WasteOptions
 from feedserver.items import Item, make_item
@@ -69,7 +69,11 @@ class Source:
         self.timezone = timezone or feed.timezone
 
     def fetch(self, http: Http) -> Payload:
-        """Resolve place, street and house number to an id, then download its dates and the waste types."""
+        """Resolve place, street and house number to an id, then download its dates and the waste types.
+
+        Every request is conditional; a 304 reuses the remembered body. When dates and waste types both
+        answered 304 nothing changed, and NotModified says so (the items depend on nothing else).
+        """
         base, places = self._places(http)
         place_id = find_one(places, "place", self.place)
         all_streets = street_records(http, base, place_id)
@@ -79,16 +83,19 @@ class Source:
         if not streets:
             raise OptionError("street", self.street, closest(self.street, names))
         target = self._target(http, base, streets)
-        fraktionen = http.get(f"{base}/fraktionen")
+        fraktionen = http.get(f"{base}/fraktionen", reuse=True)
         fraktion_ids = [key for key, _ in named(load_records(fraktionen, "fraktionen"), "fraktionen")]
-        termine = http.get(f"{base}/{target}/termine", params={"fraktion": fraktion_ids})
-        return replace(termine, related={"fraktionen": fraktionen})
+        termine = http.get(f"{base}/{target}/termine", params={"fraktion": fraktion_ids}, reuse=True)
+        payload = replace(termine, related={"fraktionen": fraktionen})
+        if payload.unchanged():
+            raise NotModified(f"{base}/{target}/termine")
+        return payload
 
     def _places(self, http: Http) -> tuple[str, list[dict[str, Any]]]:
         """The first base URL that answers, with its places."""
         for index, base in enumerate(self.base_urls):
             try:
-                return base, load_records(http.get(f"{base}/orte"), "orte")
+                return base, load_records(http.get(f"{base}/orte", reuse=True), "orte")
             except UpstreamError as exc:
                 # only an unreachable host is worth the fallback; an HTTP error is a real answer
                 if exc.status is not None or index == len(self.base_urls) - 1:
@@ -98,7 +105,10 @@ class Source:
     def _target(self, http: Http, base: str, streets: list[dict[str, Any]]) -> str:
         """The termine path: a house number when the street has them, else the street itself."""
         # The street list fills hausNrList only for its first entry, so every candidate is asked directly.
-        details = [load_object(http.get(f"{base}/strassen/{street['id']}"), "strasse") for street in streets]
+        details = [
+            load_object(http.get(f"{base}/strassen/{street['id']}", reuse=True), "strasse")
+            for street in streets
+        ]
         numbers = [number for street in details for number in house_numbers(street)]
         if self.house_number is not None:
             wanted = fold_number(self.house_number)
@@ -181,7 +191,7 @@ def service_url(service: str, template: str = DEFAULT_BASE_URL) -> str:
 
 def street_records(http: Http, base: str, place_id: str) -> list[dict[str, Any]]:
     """Every street of a place (house numbers are only filled in for the first one)."""
-    return load_records(http.get(f"{base}/orte/{place_id}/strassen"), "strassen")
+    return load_records(http.get(f"{base}/orte/{place_id}/strassen", reuse=True), "strassen")
 
 
 def find_one(records: list[dict[str, Any]], option: str, value: str) -> str:

@@ -83,12 +83,18 @@ class Source:
         self.max_alerts = max_alerts
 
     def fetch(self, http: Http) -> Payload:
-        """Download the document; for an index also every linked CAP document (at most max_alerts)."""
-        payload = http.get(self.url, headers={"Accept": INDEX_ACCEPT})
+        """Download the document; for an index also every linked CAP document (at most max_alerts).
+
+        Every request is conditional; a 304 reuses the remembered body. Even when nothing changed the alerts
+        are parsed again, because which of them are in force depends on the time of the fetch (expiry).
+        """
+        payload = http.get(self.url, headers={"Accept": INDEX_ACCEPT}, reuse=True)
         if payload.body.startswith(ZIP_MAGIC):
             return payload
         links = [s for s in alert_sources(parse_xml(payload.body), payload.url) if isinstance(s, str)]
-        linked = {url: http.get(url, headers={"Accept": ALERT_ACCEPT}) for url in self._bounded(links)}
+        linked = {
+            url: http.get(url, headers={"Accept": ALERT_ACCEPT}, reuse=True) for url in self._bounded(links)
+        }
         return replace(payload, related=linked)
 
     def parse(self, payload: Payload) -> list[Item]:

@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as rt
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from feedserver.errors import NotModified, ParseError
+from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Interval, TimeZone, Url
 from feedserver.items import Item, make_item
@@ -99,10 +99,6 @@ class Context:
         return {"header_timestamp": self.header, "header_time": self.published.isoformat()}
 
 
-# The last static zip per URL, kept across refreshes (a Source lives for one refresh) so a 304 reuses it.
-_static_bodies: dict[str, Payload] = {}
-
-
 class Source:
     def __init__(
         self,
@@ -121,14 +117,18 @@ class Source:
         self.timezone = timezone
 
     def fetch(self, http: Http) -> Payload:
-        """Fetch the realtime feeds (and the static zip unless unchanged) into one Payload's `related`."""
+        """Fetch the realtime feeds and the static zip into one Payload's `related`.
+
+        Every request is conditional; a 304 reuses the remembered body (the static zip is then not even
+        parsed again, see load_static). Unchanged realtime data is still judged by its age (data_age).
+        """
         related: dict[str, Payload] = {}
         if self.static_url:
-            related["static"] = self._fetch_static(http)
+            related["static"] = http.get(self.static_url, expect=ZIP_TYPES, reuse=True)
         if self.trip_updates_url:
-            related["trip_updates"] = http.get(self.trip_updates_url, expect=PROTOBUF_TYPES)
+            related["trip_updates"] = http.get(self.trip_updates_url, expect=PROTOBUF_TYPES, reuse=True)
         if self.alerts_url:
-            related["alerts"] = http.get(self.alerts_url, expect=PROTOBUF_TYPES)
+            related["alerts"] = http.get(self.alerts_url, expect=PROTOBUF_TYPES, reuse=True)
         main = related.get("trip_updates") or related["alerts"]
         return Payload(
             body=main.body,
@@ -137,17 +137,8 @@ class Source:
             content_type=main.content_type,
             fetched_at=main.fetched_at,
             related=related,
+            not_modified=main.not_modified,
         )
-
-    def _fetch_static(self, http: Http) -> Payload:
-        try:
-            static = http.get(self.static_url, conditional=True, expect=ZIP_TYPES)
-        except NotModified:
-            static = _static_bodies.get(self.static_url)
-            if static is None:  # validators survived a restart, the body did not
-                static = http.get(self.static_url, expect=ZIP_TYPES)
-        _static_bodies[self.static_url] = static
-        return static
 
     def data_age(self, payload: Payload) -> float | None:
         """Seconds the realtime data had aged when fetched (by its header timestamp), for the core."""

@@ -72,8 +72,9 @@ class Source:
         return f"{self.base_url.rstrip('/')}/stops/{quote(self.stop, safe='')}/departures"
 
     def fetch(self, http: Http) -> Payload:
-        """Download the departure board for the next `duration` minutes."""
-        return http.get(self.url, params={"duration": str(self.duration)}, expect=JSON_TYPES)
+        """Download the departure board for the next `duration` minutes (conditional, see data_age)."""
+        # a 304 reuses the remembered board: its age, judged against the time of this fetch, still counts
+        return http.get(self.url, params={"duration": str(self.duration)}, expect=JSON_TYPES, reuse=True)
 
     def data_age(self, payload: Payload) -> float | None:
         """Seconds the realtime data had aged when fetched (realtimeDataUpdatedAt or planrtTS), if given."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from feedserver.errors import OptionError, ParseError
+from feedserver.errors import NotModified, OptionError, ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url, WasteOptions
 from feedserver.items import Item, make_item
@@ -70,15 +70,21 @@ class Source:
         self.timezone = timezone or feed.timezone
 
     def fetch(self, http: Http) -> Payload:
-        """Download the area's waste types and its collection dates."""
+        """Download the area's waste types and its collection dates.
+
+        Both requests are conditional; a 304 reuses the remembered body, and two 304s raise NotModified.
+        """
         place = {"city_id": self.city_id, "area_id": self.area_id}
-        trash = http.get(self.base_url, params={"r": "trash", **place})
+        trash = http.get(self.base_url, params={"r": "trash", **place}, reuse=True)
         # Every served area has at least one waste type: none means the city/area pair is unknown upstream,
         # and the dates would then be an empty list that looks like "no collections".
         if not load_records(trash, "trash"):
             raise OptionError("area_id", self.area_id)
-        dates = http.get(self.base_url, params={"r": "dates/0", **place, "ws": DATES_WEEKS})
-        return replace(dates, related={"trash": trash})
+        dates = http.get(self.base_url, params={"r": "dates/0", **place, "ws": DATES_WEEKS}, reuse=True)
+        payload = replace(dates, related={"trash": trash})
+        if payload.unchanged():
+            raise NotModified(self.base_url)
+        return payload
 
     def parse(self, payload: Payload) -> list[Item]:
         """One Item per collection day and waste type; raise ParseError on an unexpected shape."""

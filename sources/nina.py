@@ -71,9 +71,10 @@ class Source:
 
     def fetch(self, http: Http) -> Payload:
         """Download the district's dashboard, then the CAP-JSON details of each warning on it."""
-        dashboard = http.get(f"{self.base_url}/dashboard/{self.region}.json")
+        # conditional, reusing remembered bodies on 304; parsed again anyway: expiry depends on the time
+        dashboard = http.get(f"{self.base_url}/dashboard/{self.region}.json", reuse=True)
         details = {
-            warning_id: http.get(f"{self.base_url}/warnings/{quote(warning_id, safe='')}.json")
+            warning_id: http.get(f"{self.base_url}/warnings/{quote(warning_id, safe='')}.json", reuse=True)
             for warning_id in self._bounded(warning_ids(dashboard.body))
         }
         return replace(dashboard, related=details)

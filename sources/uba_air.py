@@ -49,6 +49,7 @@ CET = timezone(timedelta(hours=1))  # UBA times are CET all year round: no dayli
 TIME_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})")
 STATION_FIELDS = {"id": 0, "code": 1, "name": 2}  # positions as documented by the response's "indices"
 INDEX_LABEL = re.compile(r"(\d+):.*-\s*station (id|code|name)\s*$", re.IGNORECASE)
+MAX_LABEL = 200  # an index label is a few words ("2: string - station name"); cut before the pattern reads it
 
 
 class Options(AirOptions):
@@ -81,14 +82,20 @@ class Source:
         self.items = AirItems(feed, thresholds_for(self.components, thresholds), stale_after, daily_summary)
 
     def fetch(self, http: Http) -> Payload:
-        """The station list (to resolve the station), plus its readings of the last 48 hours as `related`."""
+        """The station list (to resolve the station), plus its readings of the last 48 hours as `related`.
+
+        Every request is conditional (the readings' query names whole hours, so it repeats within an hour);
+        a 304 reuses the remembered body, and the readings are judged against the time of this fetch.
+        """
         lang = "de" if self.feed.language == "de" else "en"
-        stations = http.get(f"{self.base_url}/stations/json", params={"use": "airquality", "lang": lang})
+        stations = http.get(
+            f"{self.base_url}/stations/json", params={"use": "airquality", "lang": lang}, reuse=True
+        )
         station_id, _ = find_station(load_json(stations), self.station)
         window = request_window(stations.fetched_at)
         if self.endpoint == "airquality":
             params = {"station": station_id, **window, "lang": lang}
-            related = {"airquality": http.get(f"{self.base_url}/airquality/json", params=params)}
+            related = {"airquality": http.get(f"{self.base_url}/airquality/json", params=params, reuse=True)}
         else:
             related = {
                 component: http.get(
@@ -99,6 +106,7 @@ class Source:
                         "component": str(COMPONENT_IDS[component]),
                         "scope": str(HOURLY_SCOPE),
                     },
+                    reuse=True,
                 )
                 for component in self.components
             }
@@ -164,7 +172,7 @@ def station_positions(indices) -> dict[str, int]:
     """Where id, code and name sit in a station row, read from the response's `indices` when present."""
     positions = dict(STATION_FIELDS)
     for label in indices if isinstance(indices, list) else ():
-        match = INDEX_LABEL.match(str(label))
+        match = INDEX_LABEL.match(str(label)[:MAX_LABEL])
         if match:
             positions[match[2].lower()] = int(match[1])
     return positions

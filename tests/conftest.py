@@ -19,6 +19,16 @@ from tests.services import (  # noqa: F401 - fixtures, and the config writer tes
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def no_remembered_bodies():
+    """Every test starts as a fresh process would: no upstream bodies remembered from another test."""
+    from feedserver.remembered import bodies
+
+    bodies.clear()
+    yield
+    bodies.clear()
+
+
 @pytest.fixture
 def fixture_bytes():
     """Read a recorded upstream payload: fixture_bytes('ics/erlensee_am_haspel_mh-online.ics')."""

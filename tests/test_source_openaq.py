@@ -16,7 +16,8 @@ from sources import openaq
 LOCATION = "openaq/openaq_v3_locations.json"
 MEASUREMENTS = "openaq/openaq_v3_measurements.json"  # sensor 3920, PM2.5 in µg/m³
 NOW = datetime(2023, 10, 16, 15, 0, tzinfo=UTC)
-WINDOW = {"datetime_from": "2023-10-14T15:00:00Z", "datetime_to": "2023-10-16T15:00:00Z", "limit": "1000"}
+# whole hours, to the end of the current one, so the query (and its validators) repeat within the hour
+WINDOW = {"datetime_from": "2023-10-14T15:00:00Z", "datetime_to": "2023-10-16T16:00:00Z", "limit": "1000"}
 ALBUQUERQUE = FeedInfo(id="abq-air", language="en", timezone="America/Denver")
 KEY = {"X-API-Key": "test-key"}
 

@@ -137,6 +137,76 @@ def test_address_policy(networks, address, permitted):
     assert AddressPolicy.from_networks(networks).permits(ipaddress.ip_address(address)) is permitted
 
 
+def embedding_forms(v4: str) -> dict[str, str]:
+    """Every IPv6 spelling of an IPv4 address that a translator or tunnel would deliver to that IPv4 host."""
+    value, public = int(ipaddress.IPv4Address(v4)), int(ipaddress.IPv4Address(PUBLIC))
+    forms = {
+        "nat64": 0x64FF9B << 96 | value,
+        # RFC 6052 /48 layout: 16 bits, then bits 64-71 left zero, then the other 16 bits
+        "nat64-local": 0x64FF9B0001 << 80 | (value >> 16) << 64 | (value & 0xFFFF) << 40,
+        "6to4": 0x2002 << 112 | value << 80 | 1,
+        "ipv4-compatible": value,
+        "ipv4-mapped": 0xFFFF << 32 | value,
+        "siit": 0xFFFF << 48 | value,
+        # Teredo: a public server (bits 32-63) with this client, and this server with a public client
+        "teredo-client": 0x20010000 << 96 | public << 64 | value ^ 0xFFFFFFFF,
+        "teredo-server": 0x20010000 << 96 | value << 64 | public ^ 0xFFFFFFFF,
+    }
+    return {name: str(ipaddress.IPv6Address(bits)) for name, bits in forms.items()}
+
+
+FORMS = list(embedding_forms(PUBLIC))
+REFUSED_IPV4 = {"metadata": "169.254.169.254", "loopback": "127.0.0.1", "private": "10.1.2.3"}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("what", REFUSED_IPV4)
+def test_ipv6_forms_of_a_refused_ipv4_address_are_refused(form, what):
+    address = ipaddress.ip_address(embedding_forms(REFUSED_IPV4[what])[form])
+    assert AddressPolicy().permits(address) is False, f"{address} embeds {REFUSED_IPV4[what]}"
+    assert AddressPolicy().refusal(f"http://[{address}]/") is not None
+
+
+def test_the_brief_s_reproduced_metadata_addresses_are_refused():
+    for text in ("64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "::a9fe:a9fe", "::ffff:0:a9fe:a9fe"):
+        assert AddressPolicy().permits(ipaddress.ip_address(text)) is False, text
+    assert embedding_forms("169.254.169.254")["nat64"] == "64:ff9b::a9fe:a9fe"
+
+
+@pytest.mark.parametrize(
+    ("form", "permitted"),
+    [
+        (form, not form.startswith("teredo")) for form in FORMS
+    ],  # Teredo stays refused: 2001::/23 is not global
+)
+def test_ipv6_forms_of_a_public_ipv4_address_are_judged_by_it(form, permitted):
+    assert AddressPolicy().permits(ipaddress.ip_address(embedding_forms(PUBLIC)[form])) is permitted
+
+
+def test_nat64_of_a_public_address_is_still_allowed():
+    assert AddressPolicy().permits(ipaddress.ip_address("64:ff9b::5db8:d822"))  # 93.184.216.34
+    assert AddressPolicy().permits(ipaddress.ip_address("64:ff9b::808:808"))  # 8.8.8.8
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_embedded_addresses_follow_the_ipv4_allowances(form):
+    loopback = ipaddress.ip_address(embedding_forms("127.0.0.1")[form])
+    metadata = ipaddress.ip_address(embedding_forms("169.254.169.254")[form])
+    broad = AddressPolicy.from_networks(["127.0.0.0/8", "169.254.0.0/16", "2001::/32"])
+    assert broad.permits(loopback) is True
+    assert broad.permits(metadata) is False  # metadata only when named exactly, whatever the spelling
+    assert AddressPolicy.from_networks(["2001::/32", "169.254.169.254/32"]).permits(metadata) is True
+
+
+@pytest.mark.parametrize("answer", ["64:ff9b::a9fe:a9fe", "::ffff:0:7f00:1", "2002:a01:203::1"])
+def test_a_name_resolving_to_an_ipv6_form_of_a_local_address_is_refused(resolver, answer):
+    answers, lookups = resolver
+    answers["nat64.test"] = [answer]
+    with pytest.raises(RefusedAddress, match="is not a public address"):
+        Http(FetchSettings()).get("http://nat64.test/latest/meta-data/")
+    assert lookups == ["nat64.test"]  # refused on resolving, before any connection was tried
+
+
 GOOD_FEED = """
 [feeds.waste-a]
 source = "ics"
@@ -164,6 +234,10 @@ def _config_without_allowances(tmp_path, feeds: str, fetch: str = ""):
         "http://api.localhost/a.ics",
         "http://[::ffff:127.0.0.1]/a.ics",
         "http://0.0.0.0/a.ics",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+        "http://[2002:a9fe:a9fe::1]/",
+        "http://[::a9fe:a9fe]/",
+        "http://[::ffff:0:a9fe:a9fe]/",
     ],
 )
 def test_config_refuses_local_upstreams_naming_file_and_key(tmp_path, url):

@@ -18,7 +18,8 @@ from ..render import FORMATS
 from ..store import FeedState
 from ..waste import fold
 
-URL_QUERY = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s?#]+)[?#][^\s]*", re.IGNORECASE)
+# A scheme starts only where a run of scheme characters starts, so each run is scanned once.
+URL_QUERY = re.compile(r"((?<![\w+.-])[a-z][a-z0-9+.-]*://[^\s?#]+)[?#][^\s]*", re.IGNORECASE)
 SEVERITY = {"ok": 0, "pending": 1, "stale": 2}
 
 
