@@ -17,9 +17,10 @@ from .desk.settings import DeskSchema, DeskSettings, desk_settings
 from .errors import ConfigError
 from .fetch import FetchSettings
 from .fields import Interval, Secret, TimeZone, Url
+from .items import FeedInfo
 from .licences import LICENCES
 from .push.settings import ActivityPubSchema, PushSettings, WebSubSchema, push_settings
-from .registry import FeedInfo, load_source
+from .registry import load_source
 
 DEFAULT_PATH = "config.toml"
 BUNDLED_SAMPLES = Path(__file__).parent / "data" / "samples"
@@ -102,7 +103,7 @@ class CacheSchema(Schema):
 
 
 class PublishSchema(Schema):
-    """[publish]: a directory the worker keeps filled with static feed files (see feedserver/publish.py)."""
+    """[publish]: a directory the worker keeps filled with static feed files (feedserver/static_files.py)."""
 
     class Meta:
         unknown = RAISE

@@ -11,11 +11,11 @@ from .config import FeedSettings
 from .desk.crisis import crisis_view, on_top
 from .filters import Selection, filters_for
 from .items import Item
-from .publish import follow
 from .push.outbox import announce_change
 from .registry import load_source
 from .render import FORMATS, FeedMeta
 from .runtime import Runtime
+from .static_files import follow
 from .store import Rendition
 
 log = logging.getLogger(__name__)

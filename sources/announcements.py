@@ -19,8 +19,7 @@ from marshmallow import Schema, fields, validate
 from feedserver.desk.records import live_announcements
 from feedserver.errors import ParseError
 from feedserver.fetch import Payload
-from feedserver.items import Item, make_item
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, Item, make_item
 
 KIND = "announcements"
 TITLE = "Editorial desk announcements (four-eyes approved)"

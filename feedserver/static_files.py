@@ -1,4 +1,5 @@
-"""Static publishing: every feed in every format as files that nginx (gzip_static) or object storage serve.
+"""Static files, a channel of publication: every feed in every format as files that nginx (gzip_static)
+or object storage serve.
 
 Layout: DIR/feeds/<id>.<fmt> and DIR/feeds/<id>.<fmt>.gz, the very bytes the app serves (its stored
 renditions), so the URL path is the same behind nginx as behind the app.
@@ -20,8 +21,6 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .render import FORMATS
@@ -31,55 +30,6 @@ from .store import Rendition
 log = logging.getLogger(__name__)
 FEEDS_DIR = "feeds"
 FILE_MODE = 0o644  # readable by the web server's user
-
-
-@dataclass
-class PublishReport:
-    """What one `feedserver publish` run did."""
-
-    feeds: int = 0
-    written: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    not_fetched: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        """One human line for the command line."""
-        line = (
-            f"{self.feeds} feed(s): {self.written} file(s) written, {self.unchanged} unchanged, "
-            f"{self.removed} removed"
-        )
-        if self.not_fetched:
-            line += f"; not fetched yet (skipped): {', '.join(self.not_fetched)}"
-        if self.stale:
-            line += f"; stale, left to the app (no files): {', '.join(self.stale)}"
-        return line
-
-
-def publish_all(runtime: Runtime, directory: str | os.PathLike, now: datetime | None = None) -> PublishReport:
-    """Write every configured feed in every format and remove the files of feeds no longer configured."""
-    from .output import current, formats_of  # output calls back into this module after each render
-
-    now = now or datetime.now(UTC)
-    report = PublishReport()
-    expected: set[str] = set()
-    for feed in runtime.settings.feeds.values():
-        served = [current(runtime, feed, fmt, now) for fmt in formats_of(feed)]
-        if any(s is None for s in served):
-            report.not_fetched.append(feed.id)
-            continue
-        if served[0].stale_since is not None:  # left to the app, which marks its answers stale
-            report.stale.append(feed.id)
-            continue
-        report.feeds += 1
-        for item in served:
-            written = write_rendition(directory, item.rendition)
-            report.written += written
-            report.unchanged += 2 - written
-            expected.add(file_name(item.rendition))
-    report.removed = prune(directory, expected)
-    return report
 
 
 def follow(runtime: Runtime, feed_id: str, renditions: Iterable[Rendition] | None = None) -> None:
