@@ -21,35 +21,45 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from .render import FORMATS
-from .runtime import Runtime
-from .store import Rendition
+from .store import Rendition, Store
 
 log = logging.getLogger(__name__)
 FEEDS_DIR = "feeds"
 FILE_MODE = 0o644  # readable by the web server's user
 
 
-def follow(runtime: Runtime, feed_id: str, renditions: Iterable[Rendition] | None = None) -> None:
-    """The automatic mode (`[publish] dir` set): a feed's files follow its renditions and its health.
-    Healthy: its renditions (`renditions`, else the stored ones) are written at once. Stale: its files are
+class StaticFiles:
+    """The static-files channel (`[publish] dir` set): a feed's files follow its renditions and its health.
+
+    Healthy: its renditions (the new ones, else the stored ones) are written at once. Stale: its files are
     removed, so nginx passes requests on to the app, whose answers say `Feedserver-Status: stale` (a file
     cannot); they come back with the first good poll."""
-    directory = runtime.settings.publish.dir
-    if not directory:
-        return
-    try:
-        if runtime.store.feed_state(feed_id).stale_since is not None:
-            prune_feed(directory, feed_id)
-            return
-        if renditions is None:
-            renditions = runtime.store.renditions(feed_id)
-        for rendition in renditions:
-            write_rendition(directory, rendition)
-    except OSError as exc:  # a full or read-only disk must not fail the refresh; the next change retries
-        log.warning("static publishing to %s failed: %s", directory, exc)
+
+    def __init__(self, directory: str | os.PathLike, store: Store):
+        self.directory = directory
+        self.store = store
+
+    def published(self, feed_id: str, renditions: Iterable[Rendition], now: datetime) -> None:
+        """Write the new renditions (or remove the files while the feed is stale)."""
+        self._follow(feed_id, renditions)
+
+    def health_changed(self, feed_id: str) -> None:
+        """Write the stored renditions, or remove the files while the feed is stale."""
+        self._follow(feed_id, None)
+
+    def _follow(self, feed_id: str, renditions: Iterable[Rendition] | None) -> None:
+        try:
+            if self.store.feed_state(feed_id).stale_since is not None:
+                prune_feed(self.directory, feed_id)
+                return
+            for rendition in self.store.renditions(feed_id) if renditions is None else renditions:
+                write_rendition(self.directory, rendition)
+        except OSError as exc:  # a full or read-only disk must not fail the refresh; the next change retries
+            log.warning("static publishing to %s failed: %s", self.directory, exc)
 
 
 def prune_feed(directory: str | os.PathLike, feed_id: str) -> int:
