@@ -18,6 +18,7 @@ run: $(STAMP)
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check feedserver sources tests bench wsgi.py
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 # The widget screenshots in docs/widgets/ (a test run writes them to a temporary directory).

@@ -43,8 +43,8 @@ WORKER_SETTINGS = [  # (class, workers, threads) compared by --compare-workers
 def prepare(directory: Path, storage: str, cache: str):
     """Fetch the bench feed once, publish it as files; (config, app, body, etag)."""
     from feedserver import create_app
+    from feedserver.export import publish_all
     from feedserver.pipeline import refresh
-    from feedserver.publish import publish_all
 
     (directory / "bench.ics").write_text(scale_parts.calendar(ITEMS + 20), encoding="utf-8")
     tables = scale_parts.feed_table("bench", (directory / "bench.ics").as_uri())

@@ -8,8 +8,12 @@ from flask import Flask
 
 from . import config as config_module
 from .config import Settings
+from .desk.crisis import CrisisNotices
+from .desk.records import Reader
 from .extensions import cache
+from .push.outbox import PushQueue
 from .runtime import Runtime
+from .static_files import StaticFiles
 from .store import Store
 
 
@@ -29,7 +33,10 @@ def create_app(config: Settings | str | os.PathLike | None = None) -> Flask:
         from .nearcache import NearCache  # hot feeds without a Redis round trip (or unpickling) per request
 
         shared = NearCache(cache, settings.cache.local_seconds)
-    app.extensions["feedserver"] = Runtime(settings, store, shared)
+    # Publication goes on to the channels; the desk's crisis notices go on top; the desk is an upstream too.
+    app.extensions["feedserver"] = Runtime(
+        settings, store, shared, _channels(settings, store), CrisisNotices(store.engine), Reader(store.engine)
+    )
     _register_blueprints(app)
     from .web.security import LowerCaseHost
 
@@ -40,6 +47,12 @@ def create_app(config: Settings | str | os.PathLike | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
+
+
+def _channels(settings: Settings, store: Store) -> tuple:
+    """Where a publication goes once stored: static files (with [publish] dir), then the push queue."""
+    static = (StaticFiles(settings.publish.dir, store),) if settings.publish.dir else ()
+    return (*static, PushQueue(store.engine))
 
 
 def _cache_config(settings: Settings) -> dict:
@@ -70,8 +83,13 @@ def _register_blueprints(app: Flask) -> None:
     from .web import widgets  # /widgets/<id> for iframes, /widget.js for scripts
 
     app.register_blueprint(widgets.bp)
-    from .push import app as push  # WebSub hub, ActivityPub actors, usage statistics
+    from .push import app as push  # usage statistics
+    from .web import activitypub, stats_pages, websub_hub  # WebSub hub, ActivityPub actors, /stats
 
+    app.register_blueprint(websub_hub.bp)
+    if app.extensions["feedserver"].settings.push.activitypub:
+        app.register_blueprint(activitypub.bp)
+    app.register_blueprint(stats_pages.bp)
     push.init_app(app)
 
     from .web import security  # trusted hosts, request limits, headers per route class

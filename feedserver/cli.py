@@ -118,7 +118,7 @@ def worker(ctx: click.Context, standby_retry: float) -> None:
 @click.pass_context
 def publish(ctx: click.Context, directory: str) -> None:
     """Write every feed in every format as static files with .gz siblings (DIR/feeds/<id>.<fmt>)."""
-    from .publish import publish_all
+    from .export import publish_all
 
     app = _app(ctx)
     with app.app_context():

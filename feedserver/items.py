@@ -90,3 +90,13 @@ def make_item(feed_id: str, key: str, **fields: Any) -> Item:
     """Build an Item whose id is derived from the feed id and the upstream natural key."""
     spend()  # between items, a parse that has used up the refresh's budget stops (feedserver.budget)
     return Item(id=item_id(feed_id, key), key=key, **fields)
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """What a source needs to know about the feed it serves (ids, language, local time zone)."""
+
+    id: str
+    title: str = ""
+    language: str = "de"
+    timezone: str = "Europe/Berlin"

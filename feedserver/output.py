@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .config import FeedSettings
-from .desk.crisis import crisis_view, on_top
+from .contract import above
 from .filters import Selection, filters_for
 from .items import Item
-from .publish import follow
-from .push.outbox import announce_change
 from .registry import load_source
 from .render import FORMATS, FeedMeta
 from .runtime import Runtime
@@ -50,22 +48,24 @@ def keep_gone(feed: FeedSettings) -> timedelta:
 
 
 def publish(runtime: Runtime, feed: FeedSettings, now: datetime) -> list[Rendition]:
-    """Render every format of a feed from the store, save the bytes and drop stale cache entries."""
+    """Render every format of a feed from the store, save the bytes, drop the cache, tell the channels."""
     rendered = [render(runtime, feed, fmt, Selection(), now) for fmt in formats_of(feed)]
     runtime.store.save_renditions(rendered)
-    forget(runtime, feed.id, rendered)
-    # Push: queue (one INSERT) the news for WebSub subscribers and ActivityPub followers; the push worker
-    # (feedserver/push/worker.py) delivers it, so a slow subscriber never delays a refresh.
-    announce_change(runtime.store.engine, feed.id, now)
+    _drop_cached(runtime, feed)
+    for channel in runtime.channels:  # static files, then the push queue (one INSERT; its worker delivers)
+        channel.published(feed.id, rendered, now)
     return rendered
 
 
-def forget(runtime: Runtime, feed_id: str, rendered: list[Rendition] | None = None) -> None:
-    """Invalidate the cached bytes of a feed (after a change or a change of health); with [publish] dir
-    set, its static files follow too (`rendered`: the renditions just made, else the stored ones)."""
-    feed = runtime.feed(feed_id)
-    runtime.cache.delete_many(*[_cache_key(feed_id, fmt) for fmt in formats_of(feed)])
-    follow(runtime, feed_id, rendered)
+def forget(runtime: Runtime, feed_id: str) -> None:
+    """After a change of health (or another process's publication): drop cached bytes, tell the channels."""
+    _drop_cached(runtime, runtime.feed(feed_id))
+    for channel in runtime.channels:
+        channel.health_changed(feed_id)
+
+
+def _drop_cached(runtime: Runtime, feed: FeedSettings) -> None:
+    runtime.cache.delete_many(*[_cache_key(feed.id, fmt) for fmt in formats_of(feed)])
 
 
 def render(
@@ -84,8 +84,8 @@ def render(
         items = selection.apply(accepted_filters(feed), items)
     # Editorial desk: approved crisis announcements aimed at this feed go on top, in every format and
     # whatever the filters; the rendition is valid only until the next crisis is published or expires.
-    crisis = crisis_view(runtime.store.engine, feed.id, now, as_events=FORMATS[fmt].dated_only)
-    items = on_top(crisis.items, items)
+    crisis = runtime.overlay.on_top(feed.id, now, as_events=FORMATS[fmt].dated_only)
+    items = above(crisis, items)
     state = runtime.store.feed_state(feed.id)
     last_modified = max([state.data_changed_at or EPOCH] + [i.published for i in items if i.published <= now])
     last_modified = last_modified.replace(microsecond=0)

@@ -86,8 +86,8 @@ def _refresh(runtime: Runtime, feed, state, now: datetime, accept_deletions: boo
     http = Http(runtime.settings.fetch, state.validators)
     source = feed.make_source()
     try:
-        # Announcements have no HTTP upstream: their source reads approved versions from the desk tables.
-        payload = source.fetch(store if feed.kind == "announcements" else http)
+        # A source whose upstream is the desk (announcements) reads it through a read-only interface.
+        payload = source.fetch(runtime.desk if getattr(source, "reads", "http") == "desk" else http)
     except NotModified:
         store.record_unchanged(feed.id, now)
         _publish_if_needed(runtime, feed, now, Changes(), state)

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
 import sources
 
 REQUIRED = ("KIND", "TITLE", "OPTIONS", "Source")
-
-
-@dataclass(frozen=True)
-class FeedInfo:
-    """What a source needs to know about the feed it serves (ids, language, local time zone)."""
-
-    id: str
-    title: str = ""
-    language: str = "de"
-    timezone: str = "Europe/Berlin"
 
 
 @cache

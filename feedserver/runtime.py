@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_caching import Cache
 
 from .config import FeedSettings, Settings
+from .contract import Channel, DeskReader, NoOverlay, Overlay
 from .store import Store
 
 
@@ -17,6 +18,9 @@ class Runtime:
     settings: Settings
     store: Store
     cache: Cache
+    channels: tuple[Channel, ...] = ()  # where a publication goes once stored, in this order
+    overlay: Overlay = field(default_factory=NoOverlay)  # items on top of feeds (the desk's crisis notices)
+    desk: DeskReader | None = None  # the upstream of sources that read the desk (`reads = "desk"`)
 
     def feed(self, feed_id: str) -> FeedSettings:
         """The configured feed; KeyError for an unknown id."""

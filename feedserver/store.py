@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from .errors import FeedserverError, StorageError
 from .items import Item
 from .store_health import FAILURE_FIELDS, Unwritten, storage_error, write_probe
+from .stored import Changes, FeedState, Rendition
 from .tables import feeds, items, renditions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -30,47 +30,6 @@ GONE_RETENTION = timedelta(days=60)  # gone items are kept this long for history
 
 class SchemaError(FeedserverError):
     """The database schema is not at the version this code expects."""
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """What the store knows about a feed's polling health."""
-
-    id: str
-    validators: dict = field(default_factory=dict)
-    last_attempt: datetime | None = None
-    last_success: datetime | None = None
-    last_error: str | None = None
-    failures: int = 0
-    stale_since: datetime | None = None
-    retry_at: datetime | None = None
-    data_changed_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What one refresh changed in a feed's items."""
-
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-
-    @property
-    def any(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
-
-
-@dataclass(frozen=True)
-class Rendition:
-    """One feed rendered in one format: the bytes served and their validators."""
-
-    feed_id: str
-    format: str
-    body: bytes
-    etag: str
-    media_type: str
-    last_modified: datetime
-    valid_until: datetime | None = None
 
 
 class Store:

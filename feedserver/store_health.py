@@ -13,17 +13,14 @@ import threading
 import uuid
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from .errors import StorageError
+from .stored import FeedState
 from .tables import feeds
-
-if TYPE_CHECKING:
-    from .store import FeedState
 
 MAX_ERROR = 1000  # characters of last_error, as the feeds table keeps it
 FAILURE_FIELDS = ("last_attempt", "last_error", "failures", "stale_since", "retry_at")  # what a failure sets

@@ -30,8 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedserver.errors import ParseError
-from feedserver.items import MAX_RAW_TEXT, Item, item_id, make_item
-from feedserver.registry import FeedInfo
+from feedserver.items import MAX_RAW_TEXT, FeedInfo, Item, item_id, make_item
 
 SEVERITIES = ("extreme", "severe", "moderate", "minor", "unknown")
 WARNING_TYPES = ("alert", "update", "cancel")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from google.transit import gtfs_realtime_pb2 as rt
@@ -12,8 +11,7 @@ from feedserver.errors import ParseError
 from feedserver.items import Item, make_item
 from feedserver.transit import line_label
 
-if TYPE_CHECKING:
-    from .gtfs_rt import Context
+from ._gtfs_static import Context
 
 
 def alert_item(feed_id: str, entity_id: str, alert, context: Context) -> Item:

@@ -239,3 +239,22 @@ def service_day_start(day: date, zone: ZoneInfo) -> datetime:
     noon = datetime.combine(day, time(12), tzinfo=zone)
     # Python subtracts in wall-clock time for aware datetimes, which would land on midnight: go through UTC
     return noon.astimezone(UTC) - timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every entity of one parse needs: schedule, zone, header time, language."""
+
+    static: StaticFeed | None
+    zone: ZoneInfo
+    header: int | None
+    published: datetime
+    language: str
+
+    def stop_name(self, stop_id: str) -> str:
+        return (self.static.stop_name(stop_id) if self.static else None) or stop_id
+
+    def header_data(self) -> dict:
+        if self.header is None:
+            return {"header_timestamp": None, "header_time": None}
+        return {"header_timestamp": self.header, "header_time": self.published.isoformat()}

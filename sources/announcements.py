@@ -1,6 +1,7 @@
 """Announcements from the city's own editorial desk (four-eyes approved), one feed per office or topic.
 
-The upstream of this source is not an HTTP service but the desk tables: `fetch` reads the approved, not
+The upstream of this source is not an HTTP service but the desk, handed to `fetch` read-only (a
+feedserver.contract.DeskReader) where other sources get the HTTP client: `fetch` reads the approved, not
 withdrawn, not expired announcements posted into this feed (the newest approved version of each) and hands
 them on as a JSON payload; `parse` turns that payload into Items like any other source. Staff text is plain
 text, stored exactly as typed (the desk refuses what it cannot take): the pipeline's normalize() bounds it and
@@ -16,11 +17,10 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from feedserver.desk.records import live_announcements
+from feedserver.contract import DeskReader
 from feedserver.errors import ParseError
 from feedserver.fetch import Payload
-from feedserver.items import Item, make_item
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, Item, make_item
 
 KIND = "announcements"
 TITLE = "Editorial desk announcements (four-eyes approved)"
@@ -42,17 +42,17 @@ OPTIONS = Options
 
 
 class Source:
+    reads = "desk"  # the pipeline hands fetch() the desk's read-only interface instead of the HTTP client
     text_is_plain = True  # titles and texts are plain text as staff typed them, not HTML to reduce
 
     def __init__(self, feed: FeedInfo, office: str):
         self.feed = feed
         self.office = office
 
-    def fetch(self, store) -> Payload:
-        """Read the published versions of this feed's announcements from the desk tables (no HTTP)."""
+    def fetch(self, desk: DeskReader) -> Payload:
+        """Read the published versions of this feed's announcements from the desk (no HTTP)."""
         now = datetime.now(UTC)
-        with store.engine.connect() as connection:
-            found = live_announcements(connection, self.feed.id)
+        found = desk.live_announcements(self.feed.id)
         # Expired ones leave the store at the next refresh; output hides them at the instant they expire.
         records = [
             published_record(a.id, a.published)

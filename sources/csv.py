@@ -14,8 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url, WasteOptions
-from feedserver.items import Item, make_item
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, Item, make_item
 from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
 
 KIND = "waste"

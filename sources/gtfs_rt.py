@@ -19,12 +19,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Interval, TimeZone, Url
-from feedserver.items import Item, make_item
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, Item, make_item
 from feedserver.transit import HISTORY_KEPT, cancel_title, delay_title
 
 from ._gtfs_alerts import alert_item
-from ._gtfs_static import StaticFeed, load_static, service_day_start
+from ._gtfs_static import Context, load_static, service_day_start
 
 KIND = "transit"
 MASS_DELETION_GUARD = False  # departures come and go every minute (see feedserver/guard.py)
@@ -78,25 +77,6 @@ class StopDelay:
     scheduled: int | None
     predicted: int | None
     delay: int | None
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every entity of one parse needs: schedule, zone, header time, language."""
-
-    static: StaticFeed | None
-    zone: ZoneInfo
-    header: int | None
-    published: datetime
-    language: str
-
-    def stop_name(self, stop_id: str) -> str:
-        return (self.static.stop_name(stop_id) if self.static else None) or stop_id
-
-    def header_data(self) -> dict:
-        if self.header is None:
-            return {"header_timestamp": None, "header_time": None}
-        return {"header_timestamp": self.header, "header_time": self.published.isoformat()}
 
 
 class Source:

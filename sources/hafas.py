@@ -19,8 +19,7 @@ from marshmallow import Schema, fields, validate
 from feedserver.errors import ParseError, UpstreamError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Interval, TimeZone, Url
-from feedserver.items import Item, make_item
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, Item, make_item
 from feedserver.transit import HISTORY_KEPT, cancel_title, delay_title
 
 KIND = "transit"

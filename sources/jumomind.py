@@ -11,8 +11,7 @@ from marshmallow import ValidationError, fields, validate
 from feedserver.errors import NotModified, OptionError, ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url, WasteOptions
-from feedserver.items import Item, make_item
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, Item, make_item
 from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
 
 # The JSON handling and colour rules are the same as AbfallNavi's; sharing them keeps both sources consistent.

@@ -17,8 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url
-from feedserver.items import Item
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, Item
 from sources._cap_common import SEVERITIES, current_items
 
 KIND = "alerts"

@@ -28,8 +28,7 @@ from feedserver.air import (
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Secret, Url
-from feedserver.items import Item
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, Item
 
 KIND = "air"
 MASS_DELETION_GUARD = False  # readings are replaced by newer ones (see feedserver/guard.py)

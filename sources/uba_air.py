@@ -30,8 +30,7 @@ from feedserver.air import (
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url
-from feedserver.items import Item
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, Item
 
 KIND = "air"
 MASS_DELETION_GUARD = False  # readings are replaced by newer ones (see feedserver/guard.py)

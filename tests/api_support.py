@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from feedserver.air import AirItems, Reading, Station, thresholds_for
+from feedserver.items import FeedInfo
 from feedserver.pipeline import normalize
-from feedserver.registry import FeedInfo
 from tests.conftest import FIXTURES, refresh_feed
 
 PROTOBUF = "application/x-protobuf"

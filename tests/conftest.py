@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from feedserver.fetch import FetchSettings, Http
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo
 from tests.services import (  # noqa: F401 - fixtures, and the config writer tests import from here
     migrated_pg_url,
     pg_databases,

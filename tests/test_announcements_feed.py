@@ -13,8 +13,9 @@ import time_machine
 from feedserver.config import from_mapping
 from feedserver.errors import ConfigError, ParseError
 from feedserver.fetch import Payload
+from feedserver.items import FeedInfo
 from feedserver.pipeline import normalize
-from feedserver.registry import FeedInfo, load_source
+from feedserver.registry import load_source
 from tests.conftest import refresh_feed
 from tests.desk_support import NOW, bearer, desk_feeds, serve_calendar, staff
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from feedserver.config.desk import Throttle
 from feedserver.desk.sessions import agent_summary
-from feedserver.desk.settings import Throttle
 from feedserver.desk.throttle import Attempts, after_failure, name_key, retry_after
 from tests.desk_support import NOW
 from tests.test_desk_sessions import FIREFOX, SAFARI

@@ -119,7 +119,7 @@ def _ids(app) -> list[str]:
 
 def _expected_new_ids() -> list[str]:
     from feedserver.fetch import Payload
-    from feedserver.registry import FeedInfo
+    from feedserver.items import FeedInfo
 
     source = Source(FeedInfo(id="waste-test"), url="x")
     return sorted(i.id for i in source.parse(Payload((FIXTURES / NEW).read_bytes(), "x")))

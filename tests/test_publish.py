@@ -24,8 +24,8 @@ from werkzeug.serving import make_server
 
 from bench import local_nginx
 from feedserver.cli import main
+from feedserver.export import publish_all
 from feedserver.output import publish
-from feedserver.publish import publish_all
 from feedserver.scheduler import publish_due
 from tests.conftest import FIXTURES, refresh_feed, write_config
 from tests.services import waste_calendar

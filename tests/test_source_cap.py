@@ -9,8 +9,7 @@ import pytest
 from marshmallow import ValidationError
 
 from feedserver.errors import ParseError
-from feedserver.items import item_id
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo, item_id
 from sources import cap
 
 DWD_XML = "cap/2.49.0.0.276.0.DWD.PVW.1687511640000.0d1a4fb5-251a-46fc-aae3-a688d2021e71.MUL.xml"

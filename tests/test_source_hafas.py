@@ -10,7 +10,7 @@ import pytest
 
 from feedserver.errors import ParseError, UpstreamError
 from feedserver.fetch import Payload
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo
 from sources import hafas
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from feedserver.air import to_micrograms
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Payload
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo
 from sources import openaq
 
 LOCATION = "openaq/openaq_v3_locations.json"

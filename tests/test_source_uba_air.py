@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Payload
-from feedserver.registry import FeedInfo
+from feedserver.items import FeedInfo
 from sources import uba_air
 
 STATIONS = "uba_air/uba_v2_stations_2024_en.json"

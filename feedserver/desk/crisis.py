@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 from sources.announcements import announcement_item, published_record
 
+from ..contract import OnTop
 from ..items import Item
+from ..pipeline import normalize
 from .records import crisis_candidates
 from .rules import targets_feed, visible
 
 EVENT_LENGTH = timedelta(hours=1)  # a crisis without end or expiry shows as a one-hour calendar event
 
 
-@dataclass(frozen=True)
-class CrisisView:
-    """The crisis items a feed shows now, and when that set changes next (a publication or an expiry)."""
+class CrisisNotices:
+    """The desk's overlay: approved crisis notices on top of every feed they target."""
 
-    items: list[Item]
-    next_change: datetime | None
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_top(self, feed_id: str, now: datetime, as_events: bool = False) -> OnTop:
+        """The crisis notices this feed shows now."""
+        return crisis_view(self.engine, feed_id, now, as_events)
 
 
-def crisis_view(engine: Engine, feed_id: str, now: datetime, as_events: bool = False) -> CrisisView:
+def crisis_view(engine: Engine, feed_id: str, now: datetime, as_events: bool = False) -> OnTop:
     """Crisis items targeting this feed, newest first; as calendar events (with a start) when `as_events`."""
-    from ..pipeline import normalize  # the pipeline imports output, which imports this module
-
     with engine.connect() as connection:
         candidates = crisis_candidates(connection, now)
     shown, changes = [], []
@@ -40,13 +43,7 @@ def crisis_view(engine: Engine, feed_id: str, now: datetime, as_events: bool = F
         changes += [t for t in (version.publish_at, version.expires) if t is not None and t > now]
     shown.sort(key=lambda item: (item.published, item.id), reverse=True)
     items = normalize([_as_event(item) for item in shown] if as_events else shown, reduce_markup=False)
-    return CrisisView(items, min(changes, default=None))
-
-
-def on_top(crisis: list[Item], items: list[Item]) -> list[Item]:
-    """Crisis items first, then the feed's own items without them (the home feed has them already)."""
-    ids = {item.id for item in crisis}
-    return crisis + [item for item in items if item.id not in ids]
+    return OnTop(items, min(changes, default=None))
 
 
 def _as_event(item: Item) -> Item:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
 from ..tables import (
@@ -227,6 +228,18 @@ def announcements_in(
     """Announcements of these feeds (all feeds for None), newest first."""
     where = announcements.c.feed_id.in_(list(feed_ids)) if feed_ids is not None else None
     return _load(conn, where, limit)
+
+
+class Reader:
+    """The desk as a read-only upstream (feedserver.contract.DeskReader) for the announcements source."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def live_announcements(self, feed_id: str) -> list[Announcement]:
+        """The feed's announcements that are approved and not withdrawn."""
+        with self.engine.connect() as connection:
+            return live_announcements(connection, feed_id)
 
 
 def live_announcements(conn: Connection, feed_id: str) -> list[Announcement]:

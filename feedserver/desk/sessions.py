@@ -11,9 +11,9 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from ..config.desk import DeskSettings
 from .access_records import SessionRecord
 from .auth import token_digest
-from .settings import DeskSettings
 
 # (mark in the User-Agent header, name shown): the first match wins, so the more specific marks come first.
 BROWSERS = (

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .settings import Throttle
+from ..config.desk import Throttle
 
 
 @dataclass(frozen=True)

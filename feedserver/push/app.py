@@ -1,4 +1,4 @@
-"""Attach push and social to the app: the WebSub hub, the ActivityPub endpoints, statistics."""
+"""Attach push to the app: the usage statistics that count requests and flush them to the database."""
 
 from __future__ import annotations
 
@@ -8,11 +8,5 @@ from . import stats
 
 
 def init_app(app: Flask) -> None:
-    """Register the hub, ActivityPub (unless [activitypub] enabled = false) and the statistics pages."""
-    from ..web import activitypub, stats_pages, websub_hub
-
-    app.register_blueprint(websub_hub.bp)
-    if app.extensions["feedserver"].settings.push.activitypub:
-        app.register_blueprint(activitypub.bp)
-    app.register_blueprint(stats_pages.bp)
+    """Start counting requests (the hub's and the actors' blueprints are registered by create_app)."""
     stats.init_app(app)

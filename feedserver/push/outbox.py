@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, insert, not_, or_, select, true, update
 from sqlalchemy.engine import Engine
 
+from ..config.push import Retry
 from ..tables import push_jobs
-from .settings import Retry
 
 LOCK = timedelta(minutes=2)  # longer than any single delivery may take (the HTTP deadline is 15 s)
 # Set when this process queues a job, so an embedded worker starts at once instead of at its next poll.
@@ -43,6 +43,21 @@ class Job:
     meta: dict = field(default_factory=dict)
     priority: int = NORMAL
     attempts: int = 0
+
+
+class PushQueue:
+    """The WebSub and ActivityPub channel: a publication becomes one queued event; the worker fans it out,
+    so a slow subscriber never delays a refresh."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def published(self, feed_id: str, renditions, now: datetime) -> None:
+        """Queue the news for WebSub subscribers and ActivityPub followers."""
+        announce_change(self.engine, feed_id, now)
+
+    def health_changed(self, feed_id: str) -> None:
+        """Nothing to push: subscribers get content, not health."""
 
 
 def announce_change(engine: Engine, feed_id: str, now: datetime) -> None:

@@ -1,4 +1,5 @@
-"""Static publishing: every feed in every format as files that nginx (gzip_static) or object storage serve.
+"""Static files, a channel of publication: every feed in every format as files that nginx (gzip_static)
+or object storage serve.
 
 Layout: DIR/feeds/<id>.<fmt> and DIR/feeds/<id>.<fmt>.gz, the very bytes the app serves (its stored
 renditions), so the URL path is the same behind nginx as behind the app.
@@ -20,86 +21,45 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from .render import FORMATS
-from .runtime import Runtime
-from .store import Rendition
+from .store import Rendition, Store
 
 log = logging.getLogger(__name__)
 FEEDS_DIR = "feeds"
 FILE_MODE = 0o644  # readable by the web server's user
 
 
-@dataclass
-class PublishReport:
-    """What one `feedserver publish` run did."""
+class StaticFiles:
+    """The static-files channel (`[publish] dir` set): a feed's files follow its renditions and its health.
 
-    feeds: int = 0
-    written: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    not_fetched: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        """One human line for the command line."""
-        line = (
-            f"{self.feeds} feed(s): {self.written} file(s) written, {self.unchanged} unchanged, "
-            f"{self.removed} removed"
-        )
-        if self.not_fetched:
-            line += f"; not fetched yet (skipped): {', '.join(self.not_fetched)}"
-        if self.stale:
-            line += f"; stale, left to the app (no files): {', '.join(self.stale)}"
-        return line
-
-
-def publish_all(runtime: Runtime, directory: str | os.PathLike, now: datetime | None = None) -> PublishReport:
-    """Write every configured feed in every format and remove the files of feeds no longer configured."""
-    from .output import current, formats_of  # output calls back into this module after each render
-
-    now = now or datetime.now(UTC)
-    report = PublishReport()
-    expected: set[str] = set()
-    for feed in runtime.settings.feeds.values():
-        served = [current(runtime, feed, fmt, now) for fmt in formats_of(feed)]
-        if any(s is None for s in served):
-            report.not_fetched.append(feed.id)
-            continue
-        if served[0].stale_since is not None:  # left to the app, which marks its answers stale
-            report.stale.append(feed.id)
-            continue
-        report.feeds += 1
-        for item in served:
-            written = write_rendition(directory, item.rendition)
-            report.written += written
-            report.unchanged += 2 - written
-            expected.add(file_name(item.rendition))
-    report.removed = prune(directory, expected)
-    return report
-
-
-def follow(runtime: Runtime, feed_id: str, renditions: Iterable[Rendition] | None = None) -> None:
-    """The automatic mode (`[publish] dir` set): a feed's files follow its renditions and its health.
-    Healthy: its renditions (`renditions`, else the stored ones) are written at once. Stale: its files are
+    Healthy: its renditions (the new ones, else the stored ones) are written at once. Stale: its files are
     removed, so nginx passes requests on to the app, whose answers say `Feedserver-Status: stale` (a file
     cannot); they come back with the first good poll."""
-    directory = runtime.settings.publish.dir
-    if not directory:
-        return
-    try:
-        if runtime.store.feed_state(feed_id).stale_since is not None:
-            prune_feed(directory, feed_id)
-            return
-        if renditions is None:
-            renditions = runtime.store.renditions(feed_id)
-        for rendition in renditions:
-            write_rendition(directory, rendition)
-    except OSError as exc:  # a full or read-only disk must not fail the refresh; the next change retries
-        log.warning("static publishing to %s failed: %s", directory, exc)
+
+    def __init__(self, directory: str | os.PathLike, store: Store):
+        self.directory = directory
+        self.store = store
+
+    def published(self, feed_id: str, renditions: Iterable[Rendition], now: datetime) -> None:
+        """Write the new renditions (or remove the files while the feed is stale)."""
+        self._follow(feed_id, renditions)
+
+    def health_changed(self, feed_id: str) -> None:
+        """Write the stored renditions, or remove the files while the feed is stale."""
+        self._follow(feed_id, None)
+
+    def _follow(self, feed_id: str, renditions: Iterable[Rendition] | None) -> None:
+        try:
+            if self.store.feed_state(feed_id).stale_since is not None:
+                prune_feed(self.directory, feed_id)
+                return
+            for rendition in self.store.renditions(feed_id) if renditions is None else renditions:
+                write_rendition(self.directory, rendition)
+        except OSError as exc:  # a full or read-only disk must not fail the refresh; the next change retries
+            log.warning("static publishing to %s failed: %s", self.directory, exc)
 
 
 def prune_feed(directory: str | os.PathLike, feed_id: str) -> int:

@@ -13,13 +13,14 @@ from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from .desk.settings import DeskSchema, DeskSettings, desk_settings
-from .errors import ConfigError
-from .fetch import FetchSettings
-from .fields import Interval, Secret, TimeZone, Url
-from .licences import LICENCES
-from .push.settings import ActivityPubSchema, PushSettings, WebSubSchema, push_settings
-from .registry import FeedInfo, load_source
+from ..errors import ConfigError
+from ..fetch import FetchSettings
+from ..fields import Interval, Secret, TimeZone, Url
+from ..items import FeedInfo
+from ..licences import LICENCES
+from ..registry import load_source
+from .desk import DeskSchema, DeskSettings, desk_settings
+from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings
 
 DEFAULT_PATH = "config.toml"
 BUNDLED_SAMPLES = Path(__file__).parent / "data" / "samples"
@@ -102,7 +103,7 @@ class CacheSchema(Schema):
 
 
 class PublishSchema(Schema):
-    """[publish]: a directory the worker keeps filled with static feed files (see feedserver/publish.py)."""
+    """[publish]: a directory the worker keeps filled with static feed files (feedserver/static_files.py)."""
 
     class Meta:
         unknown = RAISE
@@ -316,7 +317,7 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
     try:
         module = load_source(common["source"])
     except KeyError:
-        from .registry import source_kinds
+        from ..registry import source_kinds
 
         raise ConfigError(
             file,
@@ -353,7 +354,7 @@ def _refuse_local_upstreams(feeds: dict[str, FeedSettings], fetch: FetchSettings
 
     Host names are resolved and checked again on every connection (feedserver.netguard).
     """
-    from .netguard import AddressPolicy
+    from ..netguard import AddressPolicy
 
     policy = AddressPolicy.from_networks(fetch.allow_networks)
     for feed in feeds.values():
