@@ -6,8 +6,9 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, render_template, request
 
-from ..output import current, formats_of
 from ..push.topics import add_links, catalogue_topic_url, hub_url
+from ..renditions import formats_of
+from ..serving import current
 from .common import language, now, runtime
 from .embed_builder import builder
 from .problems import problem
