@@ -15,7 +15,9 @@ from tests.api_support import feed_tables, populate, serve_upstreams
 from tests.desk_support import admin_app, draft, login
 
 # "None" as a word of its own: If-None-Match is a header's name, not a missing value.
-LEFTOVERS = re.compile(r"<built-in|<bound method|object at 0x|(?<![-\w])None(?![-\w])|\{\{|\}\}|\{%|%\}|\bundefined\b")
+LEFTOVERS = re.compile(
+    r"<built-in|<bound method|object at 0x|(?<![-\w])None(?![-\w])|\{\{|\}\}|\{%|%\}|\bundefined\b"
+)
 LANGUAGES = ("de", "en")
 FEEDS = ("waste-town", "air-mitte", "transit-bart", "alerts-cap", "waste-broken", "waste-new")
 
