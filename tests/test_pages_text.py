@@ -8,6 +8,8 @@ kind and with feeds that have none (never fetched, failing), and its HTML is sea
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -71,3 +73,13 @@ def test_desk_pages_show_no_leftovers(tmp_path, monkeypatch):
         response = browser.get(path)
         assert response.status_code == 200, path
         assert leftovers(response.get_data(as_text=True)) == [], path
+
+
+@pytest.mark.parametrize("lang,shape", [("de", "%d.%m.%Y %H:%M %Z"), ("en", "%Y-%m-%d %H:%M %Z")])
+def test_pages_show_times_in_the_servers_zone_with_its_abbreviation(client, lang, shape):
+    html = client.get(f"/feeds/waste-town?lang={lang}").get_data(as_text=True)
+    times = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', html)
+    assert times and "UTC" not in html
+    berlin = ZoneInfo("Europe/Berlin")  # the test config's [server] timezone (the default)
+    for machine, shown in times:
+        assert shown == datetime.fromisoformat(machine).astimezone(berlin).strftime(shape)
