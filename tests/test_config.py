@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from feedserver.cli import main
-from feedserver.config import listening_at, load
+from feedserver.config import BUNDLED_SAMPLES, listening_at, load
 from feedserver.errors import ConfigError
 from tests.conftest import write_config
 from tests.services import feedserver_process
@@ -209,3 +209,7 @@ def test_serve_on_a_busy_port_says_so_in_one_line_and_exits_1(tmp_path):
         f"error: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --port"
     ]
     assert "Traceback" not in output.decode()
+
+
+def test_the_bundled_samples_are_where_the_default_allow_files_points():
+    assert (BUNDLED_SAMPLES / "abfallplus_aichwald_test.ics").is_file()

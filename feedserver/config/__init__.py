@@ -23,7 +23,7 @@ from .desk import DeskSchema, DeskSettings, desk_settings
 from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings
 
 DEFAULT_PATH = "config.toml"
-BUNDLED_SAMPLES = Path(__file__).parent / "data" / "samples"
+BUNDLED_SAMPLES = Path(__file__).parent.parent / "data" / "samples"
 FEED_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 COMMON_KEYS = {
     "source",
