@@ -23,7 +23,7 @@ BUILTIN = {
         name: f"sources.{name}"
         for name in "abfallnavi announcements cap csv gtfs_rt hafas ics jumomind nina openaq uba_air".split()
     },
-    KINDS: {},
+    KINDS: {name: f"kinds.{name}:KIND" for name in "air alerts announcements transit waste".split()},
 }
 
 
