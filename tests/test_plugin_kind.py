@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
+import feedparser
 import pytest
+import time_machine
 
 from feedserver import registry
+from feedserver.errors import ConfigError
+from tests.conftest import refresh_feed
 
 ROOT = Path(__file__).parent.parent
 
@@ -59,3 +64,88 @@ def test_unknown_names_are_key_errors():
     for name in ("nope", "_cap_common", "../ics", ""):
         with pytest.raises(KeyError):
             registry.load_source(name)
+
+
+NOISE = {
+    "readings": [
+        {"sensor": "s1", "place": "Marktplatz", "at": "2026-03-02T09:00:00+01:00", "db": 71.5},
+        {"sensor": "s2", "place": "Schulstraße", "at": "2026-03-02T09:00:00+01:00", "db": 48},
+    ]
+}
+NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def noise_app(install_plugin, make_app, httpserver):
+    """A server whose config names a source and a kind that only the test suite defines."""
+    install_plugin(
+        "feedserver-noise",
+        {
+            registry.SOURCES: {"noise": "tests.noise_plugin"},
+            registry.KINDS: {"noise": "tests.noise_plugin:NOISE"},
+        },
+    )
+    httpserver.expect_request("/noise.json").respond_with_json(NOISE)
+    table = f"""
+[feeds.laerm]
+source = "noise"
+title = "Lärm in der Innenstadt"
+every = "5m"
+url = "{httpserver.url_for("/noise.json")}"
+"""
+    app = make_app(table)
+    with time_machine.travel(NOW, tick=False):
+        result = refresh_feed(app, "laerm")
+    assert result.ok, result.error
+    return app
+
+
+def get(app, path: str):
+    with time_machine.travel(NOW, tick=False):
+        return app.test_client().get(path)
+
+
+def test_a_plugin_kind_is_found_with_its_source(noise_app):
+    assert "noise" in registry.kind_names() and "noise" in registry.source_kinds()
+    assert registry.load_kind("noise").filters.keys() == {"min_db"}
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_a_plugin_kind_gets_feeds(noise_app, fmt):
+    response = get(noise_app, f"/feeds/laerm.{fmt}")
+    assert response.status_code == 200
+    if fmt == "json":
+        titles = [item["title"] for item in response.get_json()["items"]]
+    else:
+        parsed = feedparser.parse(response.data)
+        assert not parsed.bozo, parsed.bozo_exception
+        titles = [entry.title for entry in parsed.entries]
+    assert sorted(titles) == ["Marktplatz: 71.5 dB(A)", "Schulstraße: 48 dB(A)"]
+
+
+def test_a_plugin_kind_is_no_calendar_and_its_filter_works(noise_app):
+    assert get(noise_app, "/feeds/laerm.ics").status_code == 404
+    loud = get(noise_app, "/feeds/laerm.json?min_db=60").get_json()["items"]
+    assert [item["title"] for item in loud] == ["Marktplatz: 71.5 dB(A)"]
+
+
+def test_a_plugin_kind_gets_api_items(noise_app):
+    response = get(noise_app, "/api/v1/feeds/laerm/items")
+    assert response.status_code == 200
+    items = response.get_json()["data"]
+    assert {item["area"] for item in items} == {"Marktplatz", "Schulstraße"}
+    assert get(noise_app, "/api/v1/feeds/laerm").get_json()["data"]["kind"] == "noise"
+
+
+def test_a_plugin_kind_gets_a_widget(noise_app):
+    response = get(noise_app, "/widgets/laerm?lang=de")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Neueste Meldungen" in page and "Marktplatz: 71.5 dB(A)" in page
+
+
+def test_a_source_of_an_unknown_kind_is_a_config_error(install_plugin, make_app):
+    install_plugin("feedserver-orphan", {registry.SOURCES: {"orphan": "tests.noise_plugin"}})
+    # The source says KIND = "noise", but no kind plugin of that name is installed.
+    with pytest.raises(ConfigError, match="kind 'noise', which no installed plugin provides"):
+        make_app('[feeds.x]\nsource = "orphan"\ntitle = "X"\nurl = "http://127.0.0.1:1/x.json"\n')
