@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: run test lint bench bench-tools check clean chromium screenshots
 
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/feedserver check
-	$(BIN)/feedserver serve --host 127.0.0.1 --port 8000
+	$(BIN)/feedserver serve --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check feedserver sources kinds tests bench wsgi.py

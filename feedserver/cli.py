@@ -23,10 +23,10 @@ def _settings(ctx: click.Context):
         ctx.exit(2)
 
 
-def _app(ctx: click.Context):
+def _app(ctx: click.Context, settings=None):
     from . import create_app
 
-    settings = _settings(ctx)
+    settings = settings or _settings(ctx)
     try:
         return create_app(settings)
     except FeedserverError as exc:
@@ -80,12 +80,20 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 
     from .scheduler import BackgroundPoller
 
-    app = _app(ctx)
+    app = _app(ctx, config_module.listening_at(_settings(ctx), host, port))
+    try:  # bind before anything starts, so a busy port is one clear line, not a traceback
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="feedserver")
+    except OSError as exc:
+        reason = exc.strerror or exc
+        click.echo(f"error: cannot listen on {host}:{port}: {reason}; choose another --port", err=True)
+        ctx.exit(1)
     poller = BackgroundPoller(app).start()  # polls while it holds the leader lock, like `feedserver worker`
     push = PushWorker(app).start()  # WebSub and ActivityPub deliveries from the database queue
-    click.echo(f"serving {len(app.extensions['feedserver'].settings.feeds)} feed(s) on http://{host}:{port}/")
+    settings = app.extensions["feedserver"].settings
+    base = settings.server.base_url.rstrip("/")
+    click.echo(f"serving {len(settings.feeds)} feed(s) on http://{host}:{port}/ (links point to {base}/)")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="feedserver")
+        server.run()
     finally:
         poller.stop(timeout=5)  # Ctrl-C should not wait long for a refresh in flight
         push.stop()

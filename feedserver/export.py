@@ -6,8 +6,9 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .output import current, formats_of
+from .renditions import formats_of
 from .runtime import Runtime
+from .serving import current
 from .static_files import file_name, prune, write_rendition
 
 

@@ -86,24 +86,20 @@ def request_key(url: str, params: Mapping[str, str | Iterable[str]] | None) -> s
     return prepared.url or url
 
 
+VALIDATORS = (  # (stored key, response header, request header that sends it back)
+    ("etag", "ETag", "If-None-Match"),
+    ("last_modified", "Last-Modified", "If-Modified-Since"),
+)
+
+
 def condition_headers(validators: Mapping[str, str]) -> dict[str, str]:
     """If-None-Match / If-Modified-Since for stored validators."""
-    headers = {}
-    if validators.get("etag"):
-        headers["If-None-Match"] = validators["etag"]
-    if validators.get("last_modified"):
-        headers["If-Modified-Since"] = validators["last_modified"]
-    return headers
+    return {request: validators[key] for key, _, request in VALIDATORS if validators.get(key)}
 
 
 def response_validators(headers) -> dict[str, str]:
     """ETag and Last-Modified of a response, as stored validators."""
-    known = {}
-    if headers.get("ETag"):
-        known["etag"] = headers["ETag"]
-    if headers.get("Last-Modified"):
-        known["last_modified"] = headers["Last-Modified"]
-    return known
+    return {key: headers[response] for key, response, _ in VALIDATORS if headers.get(response)}
 
 
 bodies = Bodies()  # per process: an Http and a Source live for one refresh, the bodies across refreshes

@@ -16,12 +16,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from .leader import STANDBY_RETRY, Leadership, leader_lock
-from .output import publish
+from .output import publish_due as publish_due_feeds
 from .pipeline import refresh
 
 log = logging.getLogger(__name__)
 MAX_JITTER = 300  # seconds
-PUBLISH_DUE_EVERY = 60  # seconds between checks for renditions whose reminder time has come
+PUBLISH_DUE_EVERY = 30  # seconds between checks for renditions whose reminder or crisis time has come
 
 
 def build_scheduler(
@@ -46,16 +46,16 @@ def build_scheduler(
             misfire_grace_time=max(30, feed.every // 2),
             next_run_time=first_run(states.get(feed.id), feed.every, now),
         )
-    if runtime.settings.publish.dir:
-        # Static files cannot re-render themselves when a reminder falls due: the poller does it for them.
-        scheduler.add_job(
-            publish_due,
-            IntervalTrigger(seconds=PUBLISH_DUE_EVERY, timezone=UTC),
-            args=(app, may_run),
-            id="publish-due",
-            max_instances=1,
-            coalesce=True,
-        )
+    # The one job that publishes feeds whose renditions fell due (a reminder, a crisis notice): requests
+    # render them for themselves, but only publication saves them, writes static files, tells subscribers.
+    scheduler.add_job(
+        publish_due,
+        IntervalTrigger(seconds=PUBLISH_DUE_EVERY, timezone=UTC),
+        args=(app, may_run),
+        id="publish-due",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler
 
 
@@ -82,15 +82,13 @@ def run_refresh(app: Flask, feed_id: str, may_run: Callable[[], bool] | None = N
 
 
 def publish_due(app: Flask, may_run: Callable[[], bool] | None = None) -> None:
-    """Re-render feeds whose stored renditions expired (so the static files follow the reminders)."""
+    """The job body: publish the feeds whose renditions fell due, inside the app context."""
     if may_run is not None and not may_run():
         return
-    runtime = app.extensions["feedserver"]
-    now = datetime.now(UTC)
     with app.app_context():
-        for feed_id in runtime.store.expired_feeds(now):
-            if feed_id in runtime.settings.feeds:
-                publish(runtime, runtime.feed(feed_id), now)
+        due = publish_due_feeds(app.extensions["feedserver"], datetime.now(UTC))
+    if due:
+        log.info("published again, a reminder or notice fell due: %s", ", ".join(due))
 
 
 def leadership(app: Flask, retry: float = STANDBY_RETRY) -> Leadership:

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import queue
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -22,9 +23,10 @@ from sqlalchemy import select
 from werkzeug import Response
 
 from feedserver.tables import ap_followers
-from tests.push_support import queue_empty, wait_for
+from tests.push_support import feed_table, live_app, queue_empty, refresh, wait_for
 
 ACTIVITY_JSON = "application/activity+json"
+FAST_RETRY = "[activitypub]\nretry_delay = 1\n"
 
 
 class RemoteServer:
@@ -179,3 +181,12 @@ def followers(app) -> list[str]:
 def settled(app) -> None:
     """Wait until the push worker has handled every queued inbox request and delivery."""
     wait_for(lambda: queue_empty(app))
+
+
+@contextmanager
+def feed_app(tmp_path, upstream):
+    """The app with the waste feed of `upstream` on a live port, refreshed once, its first deliveries done."""
+    with live_app(tmp_path, feed_table(upstream.url), FAST_RETRY) as app:
+        assert refresh(app).ok
+        wait_for(lambda: queue_empty(app))  # the first look: the current items are backlog
+        yield app

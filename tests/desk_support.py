@@ -12,6 +12,8 @@ from feedserver.cli import main
 from tests.conftest import refresh_feed, write_config
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+API = "/api/v1/desk"
+DRAFT = {"feed": "presse", "title": "Stadtfest am Markt", "text": "Musik und Essen."}
 SECRET_ENV = "FEEDSERVER_TEST_DESK_SECRET"
 ADMIN_SECRET = "a-test-secret-that-is-long-enough-0123456789"
 PASSWORDS = {"anna": "anna-has-a-long-password", "bernd": "bernd-has-a-long-password"}
@@ -49,6 +51,14 @@ every = "6h"
 url = "{waste_url}"
 """
     )
+
+
+def desk_app(make_app, *refreshed: str, waste_url: str | None = None):
+    """A fresh app on desk_feeds(waste_url) whose `refreshed` feeds had their first refresh."""
+    app = make_app(desk_feeds(waste_url))
+    for feed_id in refreshed:
+        assert refresh_feed(app, feed_id).ok  # what the scheduler does first
+    return app
 
 
 def serve_calendar(httpserver, fixture_bytes) -> str:
@@ -89,6 +99,39 @@ def staff(app) -> dict[str, str]:
     add_user(app, "carl", "author", "bauamt")
     add_user(app, "dora", "approver", "bauamt")
     return {name: token_for(app, name) for name in ("anna", "bernd", "paul", "carl", "dora")}
+
+
+# --- the desk API: drafts, edits and approvals with a staff member's token -------------------------------
+def create(client, token, **fields):
+    """POST a new announcement: DRAFT with `fields` instead where given; the response."""
+    return client.post(f"{API}/announcements", json=DRAFT | fields, headers=bearer(token))
+
+
+def new_announcement(client, token, **fields) -> int:
+    """create() and insist it worked; the new announcement's id."""
+    response = create(client, token, **fields)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def edit(client, token, announcement_id: int, **changes) -> int:
+    """PATCH an announcement and insist it worked; its new current version."""
+    response = client.patch(f"{API}/announcements/{announcement_id}", json=changes, headers=bearer(token))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["current_version"]
+
+
+def approve(client, token, announcement_id: int, version: int):
+    """POST an approval of one version; the response."""
+    url = f"{API}/announcements/{announcement_id}/approve"
+    return client.post(url, json={"version": version}, headers=bearer(token))
+
+
+def publish(client, tokens, **fields) -> dict:
+    """Draft as paul, approve as anna: the four-eyes path every published announcement takes."""
+    approved = approve(client, tokens["anna"], new_announcement(client, tokens["paul"], **fields), 1)
+    assert approved.status_code == 200, approved.get_json()
+    return approved.get_json()
 
 
 # --- /admin: an app with a secret key, and browsers that log in through the form -------------------------

@@ -15,15 +15,14 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from Crypto.PublicKey import RSA
 
 from feedserver.items import Item
 from feedserver.push.ap_federate import announcement_order
 from feedserver.push.worker import PushWorker
 from tests.ap_support import (
-    RemoteServer,
     check_signature,
     discover_actor,
+    feed_app,
     follow,
     follow_activity,
     followed,
@@ -32,39 +31,15 @@ from tests.ap_support import (
     settled,
     signed,
 )
-from tests.desk_support import bearer, desk_feeds, staff
-from tests.push_support import Upstream, feed_table, live_app, queue_empty, refresh, wait_for
+from tests.desk_support import desk_feeds, publish, staff
+from tests.push_support import feed_table, live_app, queue_empty, refresh, wait_for
 
 AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
-@pytest.fixture(scope="module")
-def alice_key():
-    return RSA.generate(2048)
-
-
-@pytest.fixture(scope="module")
-def mallory_key():
-    return RSA.generate(2048)
-
-
-@pytest.fixture
-def remote(alice_key):
-    server = RemoteServer(alice_key)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def upstream(httpserver):
-    return Upstream(httpserver, [5, 4])
-
-
 @pytest.fixture
 def app(tmp_path, upstream):
-    with live_app(tmp_path, feed_table(upstream.url), "[activitypub]\nretry_delay = 1\n") as app:
-        assert refresh(app).ok
-        wait_for(lambda: queue_empty(app))  # the first look: the current items are backlog
+    with feed_app(tmp_path, upstream) as app:
         yield app
 
 
@@ -131,7 +106,7 @@ def test_undo_follow_ends_the_deliveries(app, upstream, remote):
     assert remote.received.empty()
 
 
-def test_a_request_not_properly_signed_is_refused_at_the_door(app, remote, mallory_key):
+def test_a_request_not_properly_signed_is_refused_at_the_door(app, remote):
     """What needs no key is checked in the request: 401, and nothing is queued."""
     client = app.test_client()
     actor = discover_actor(client, app)
@@ -167,13 +142,13 @@ def test_a_request_not_properly_signed_is_refused_at_the_door(app, remote, mallo
         assert queue_empty(app), name
 
 
-def test_a_request_whose_signature_does_not_hold_is_dropped_by_the_worker(app, remote, mallory_key, caplog):
+def test_a_request_whose_signature_does_not_hold_is_dropped_by_the_worker(app, remote, keys, caplog):
     """Well-formed but signed with another key, or by alice in bob's name: 202, then one log line and no
     follower, no Accept."""
     client = app.test_client()
     actor = discover_actor(client, app)
     activity = follow_activity(actor, remote, 2)
-    another_key = post_signed(client, actor["inbox"], activity, mallory_key, remote.key_id())
+    another_key = post_signed(client, actor["inbox"], activity, keys["mallory"], remote.key_id())
     in_bobs_name = activity | {"id": remote.url("/users/bob#follow-2"), "actor": remote.url("/users/bob")}
     as_bob = post_signed(client, actor["inbox"], in_bobs_name, remote.key, remote.key_id())
     assert another_key.status_code == as_bob.status_code == 202
@@ -202,19 +177,8 @@ def test_crisis_items_are_delivered_before_other_news(tmp_path, upstream, remote
         tokens = staff(app)
         upstream.set([5, 4, 1])
         refresh(app)
-        created = client.post(
-            "/api/v1/desk/announcements",
-            json={"feed": "presse", "title": "Hochwasser: Altstadt meiden", "text": "Bitte meiden.",
-                  "crisis": True, "targets": ["waste-test"]},
-            headers=bearer(tokens["paul"]),
-        )  # fmt: skip
-        assert created.status_code == 201
-        approved = client.post(
-            f"/api/v1/desk/announcements/{created.get_json()['id']}/approve",
-            json={"version": 1},
-            headers=bearer(tokens["anna"]),
-        )
-        assert approved.status_code == 200
+        crisis = {"crisis": True, "targets": ["waste-test"]}
+        publish(client, tokens, title="Hochwasser: Altstadt meiden", text="Bitte meiden.", **crisis)
         worker = PushWorker(app, threads=1, poll=0.1).start()  # ... and is sent in order of urgency
         try:
             first = json.loads(remote.next()[2])["object"]

@@ -8,7 +8,6 @@ from datetime import timedelta
 import feedparser
 import icalendar
 import pytest
-import time_machine
 
 from feedserver.config import from_mapping
 from feedserver.errors import ConfigError, ParseError
@@ -17,49 +16,14 @@ from feedserver.items import FeedInfo
 from feedserver.pipeline import normalize
 from feedserver.registry import load_source
 from tests.conftest import refresh_feed
-from tests.desk_support import NOW, bearer, desk_feeds, serve_calendar, staff
+from tests.desk_support import NOW, desk_app, publish, serve_calendar
 
-API = "/api/v1/desk"
 source_module = load_source("announcements")
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def app(make_app, httpserver, fixture_bytes, frozen):
-    app = make_app(desk_feeds(serve_calendar(httpserver, fixture_bytes)))
-    for feed_id in ("waste-test", "presse"):
-        assert refresh_feed(app, feed_id).ok
-    return app
-
-
-@pytest.fixture
-def tokens(app):
-    return staff(app)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def publish(client, tokens, **fields) -> dict:
-    """Draft as paul, approve as anna: the four-eyes path every published announcement takes."""
-    body = {"feed": "presse", "title": "Stadtfest"} | fields
-    created = client.post(f"{API}/announcements", json=body, headers=bearer(tokens["paul"]))
-    assert created.status_code == 201, created.get_json()
-    approval = {"version": 1}
-    approved = client.post(
-        f"{API}/announcements/{created.get_json()['id']}/approve",
-        json=approval,
-        headers=bearer(tokens["anna"]),
-    )
-    assert approved.status_code == 200, approved.get_json()
-    return approved.get_json()
+    return desk_app(make_app, "waste-test", "presse", waste_url=serve_calendar(httpserver, fixture_bytes))
 
 
 def titles(client, fmt="rss", feed_id="presse"):
@@ -135,7 +99,7 @@ def test_scheduled_publishing_needs_no_refresh_the_rendition_expires_at_publish_
     app, client, tokens, frozen
 ):
     publish_at = NOW + timedelta(minutes=30)
-    publish(client, tokens, publish_at=publish_at.isoformat())
+    publish(client, tokens, title="Stadtfest", publish_at=publish_at.isoformat())
     assert titles(client) == []
     store = app.extensions["feedserver"].store
     assert store.rendition("presse", "rss").valid_until == publish_at
@@ -152,7 +116,7 @@ def test_scheduled_publishing_needs_no_refresh_the_rendition_expires_at_publish_
 def test_an_expired_announcement_leaves_every_view_at_its_expiry(app, client, tokens, frozen):
     expires = NOW + timedelta(hours=1)
     starts = NOW + timedelta(minutes=20)
-    publish(client, tokens, expires=expires.isoformat(), starts=starts.isoformat())
+    publish(client, tokens, title="Stadtfest", expires=expires.isoformat(), starts=starts.isoformat())
     for fmt in ("rss", "atom", "json", "ics"):
         assert titles(client, fmt) == ["Stadtfest"], fmt
     store = app.extensions["feedserver"].store

@@ -16,25 +16,14 @@ from Crypto.PublicKey import RSA
 from tests.ap_support import (
     RemoteServer,
     discover_actor,
+    feed_app,
     follow_activity,
     followed,
     followers,
     post_signed,
     settled,
 )
-from tests.push_support import Upstream, feed_table, live_app, queue_empty, refresh, wait_for
-
-
-@pytest.fixture(scope="module")
-def keys():
-    return {name: RSA.generate(2048) for name in ("alice", "mallory", "second")}
-
-
-@pytest.fixture
-def remote(keys):
-    server = RemoteServer(keys["alice"])
-    yield server
-    server.stop()
+from tests.push_support import queue_empty, refresh, wait_for
 
 
 @pytest.fixture
@@ -45,15 +34,8 @@ def elsewhere(keys):
 
 
 @pytest.fixture
-def upstream(httpserver):
-    return Upstream(httpserver, [5, 4])
-
-
-@pytest.fixture
 def app(tmp_path, upstream):
-    with live_app(tmp_path, feed_table(upstream.url), "[activitypub]\nretry_delay = 1\n") as app:
-        assert refresh(app).ok
-        wait_for(lambda: queue_empty(app))
+    with feed_app(tmp_path, upstream) as app:
         yield app
 
 

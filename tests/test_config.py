@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from click.testing import CliRunner
 
 from feedserver.cli import main
-from feedserver.config import load
+from feedserver.config import listening_at, load
 from feedserver.errors import ConfigError
 from tests.conftest import write_config
+from tests.services import feedserver_process
 
 GOOD_FEED = """
 [feeds.waste-a]
@@ -158,3 +161,51 @@ def test_cli_sources_lists_kinds_and_options():
     result = CliRunner().invoke(main, ["sources"])
     assert result.exit_code == 0
     assert "ics  (waste) iCalendar waste calendar" in result.output and "reminder" in result.output
+
+
+def test_check_reports_a_misspelt_file_path_with_its_key(tmp_path):
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "samples" / "abfall.ics").write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    feeds = GOOD_FEED.replace('"https://example.org/a.ics"', '"file:samples/abfal.ics"')
+    path = write_config(tmp_path, feeds, '[fetch]\nallow_files = ["samples"]\n')
+    path.write_text(
+        path.read_text().replace('[fetch]\nallow_networks = ["127.0.0.0/8"]\ndeadline = 10\n', "")
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 2
+    assert f"{path}: feeds.waste-a.url: file not found: {tmp_path / 'samples' / 'abfal.ics'}" in result.output
+    path.write_text(path.read_text().replace("abfal.ics", "abfall.ics"))
+    assert CliRunner().invoke(main, ["--config", str(path), "check"]).exit_code == 0
+
+
+def test_a_file_outside_the_allowed_directories_is_refused_at_load(tmp_path):
+    feeds = GOOD_FEED.replace('"https://example.org/a.ics"', '"file:///etc/hostname"')
+    with pytest.raises(ConfigError) as caught:
+        load(write_config(tmp_path, feeds))
+    assert caught.value.key == "feeds.waste-a.url" and "allow_files" in caught.value.problem
+
+
+def test_base_url_follows_the_listening_port_unless_the_config_names_one(tmp_path):
+    path = write_config(tmp_path, GOOD_FEED)
+    named = load(path)
+    assert listening_at(named, "127.0.0.1", 8080).server.base_url == "http://127.0.0.1:8000"
+    path.write_text(path.read_text().replace('base_url = "http://127.0.0.1:8000"\n', ""))
+    unnamed = load(path)
+    assert listening_at(unnamed, "127.0.0.1", 8080).server.base_url == "http://127.0.0.1:8080"
+    assert listening_at(unnamed, "0.0.0.0", 8081).server.base_url == "http://127.0.0.1:8081"
+    assert listening_at(unnamed, "::1", 8082).server.base_url == "http://[::1]:8082"
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_and_exits_1(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = feedserver_process(write_config(tmp_path, GOOD_FEED), "serve", "--port", str(port))
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    errors = [line for line in output.decode().splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --port"
+    ]
+    assert "Traceback" not in output.decode()

@@ -8,13 +8,7 @@ import feedparser
 import pytest
 import time_machine
 
-from tests.desk_support import NOW, PASSWORDS, admin_app, cli, csrf_of, desk_feeds, draft, login
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+from tests.desk_support import PASSWORDS, admin_app, cli, csrf_of, desk_feeds, draft, login
 
 
 @pytest.fixture

@@ -8,49 +8,29 @@ from datetime import timedelta
 import feedparser
 import icalendar
 import pytest
-import time_machine
 
 from tests.conftest import refresh_feed
-from tests.desk_support import NOW, bearer, cli, desk_feeds, serve_calendar, staff
+from tests.desk_support import (
+    API,
+    NOW,
+    approve,
+    bearer,
+    cli,
+    create,
+    desk_app,
+    desk_feeds,
+    serve_calendar,
+    staff,
+)
 
-API = "/api/v1/desk"
 LATER = NOW + timedelta(hours=2)
 EVENT_START = NOW + timedelta(days=2)
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def app(make_app, httpserver, fixture_bytes, frozen):
-    app = make_app(desk_feeds(serve_calendar(httpserver, fixture_bytes)))
-    for feed_id in ("waste-test", "presse", "bauamt"):
-        assert refresh_feed(app, feed_id).ok  # what the scheduler does first
-    return app
-
-
-@pytest.fixture
-def tokens(app):
-    return staff(app)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def create(client, token, **fields):
-    body = {"feed": "presse", "title": "Stadtfest am Markt", "text": "Musik und Essen."} | fields
-    return client.post(f"{API}/announcements", json=body, headers=bearer(token))
-
-
-def approve(client, token, announcement_id, version):
-    return client.post(
-        f"{API}/announcements/{announcement_id}/approve", json={"version": version}, headers=bearer(token)
-    )
+    waste_url = serve_calendar(httpserver, fixture_bytes)
+    return desk_app(make_app, "waste-test", "presse", "bauamt", waste_url=waste_url)
 
 
 def feed_titles(client, feed_id, fmt="rss"):

@@ -8,55 +8,13 @@ from __future__ import annotations
 
 import feedparser
 import pytest
-import time_machine
 
-from tests.conftest import refresh_feed
-from tests.desk_support import NOW, bearer, desk_feeds, staff
-
-API = "/api/v1/desk"
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+from tests.desk_support import API, approve, bearer, desk_app, edit, new_announcement
 
 
 @pytest.fixture
 def app(make_app, frozen):
-    app = make_app(desk_feeds())
-    for feed_id in ("presse", "bauamt"):
-        assert refresh_feed(app, feed_id).ok
-    return app
-
-
-@pytest.fixture
-def tokens(app):
-    return staff(app)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def create(client, token, **fields) -> int:
-    body = {"feed": "presse", "title": "Stadtfest am Markt", "text": "Musik und Essen."} | fields
-    response = client.post(f"{API}/announcements", json=body, headers=bearer(token))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
-
-
-def edit(client, token, announcement_id: int, **changes) -> int:
-    url = f"{API}/announcements/{announcement_id}"
-    response = client.patch(url, json=changes, headers=bearer(token))
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["current_version"]
-
-
-def approve(client, token, announcement_id: int, version: int):
-    url = f"{API}/announcements/{announcement_id}/approve"
-    return client.post(url, json={"version": version}, headers=bearer(token))
+    return desk_app(make_app, "presse", "bauamt")
 
 
 def live_titles(client, feed_id: str = "presse") -> list[str]:
@@ -73,7 +31,7 @@ CRISIS = {"crisis": True, "targets": ["presse", "bauamt"]}
 
 @pytest.mark.parametrize("kind", [{}, CRISIS], ids=["announcement", "crisis"])
 def test_an_approver_cannot_approve_their_own_text_after_an_author_changed_one_word(client, tokens, kind):
-    announcement_id = create(client, tokens["anna"], **kind)  # anna (approver) writes version 1
+    announcement_id = new_announcement(client, tokens["anna"], **kind)  # anna (approver) writes version 1
     assert edit(client, tokens["paul"], announcement_id, text="Musik und Tanz.") == 2  # paul: one word
 
     refused = approve(client, tokens["anna"], announcement_id, 2)
@@ -90,7 +48,7 @@ def test_an_approver_cannot_approve_their_own_text_after_an_author_changed_one_w
 
 
 def test_after_an_approval_only_the_writers_of_the_new_versions_count(client, tokens):
-    announcement_id = create(client, tokens["anna"])
+    announcement_id = new_announcement(client, tokens["anna"])
     assert approve(client, tokens["bernd"], announcement_id, 1).status_code == 200
     assert edit(client, tokens["paul"], announcement_id, title="Stadtfest verschoben") == 2
     # anna wrote version 1, but bernd approved it; since then only paul wrote: anna may approve

@@ -10,14 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from feedserver import create_app
 from feedserver.desk import auth
 from feedserver.tables import desk_audit
 from tests.desk_support import (
-    NOW,
+    API,
     PASSWORDS,
     add_user,
     admin_app,
@@ -28,14 +27,6 @@ from tests.desk_support import (
     session_cookie,
     token_for,
 )
-
-API = "/api/v1/desk"
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -15,13 +15,11 @@ from datetime import timedelta
 
 import icalendar
 import pytest
-import time_machine
 from markupsafe import escape
 
 from tests.conftest import refresh_feed
-from tests.desk_support import NOW, admin_app, bearer, csrf_of, desk_feeds, draft, login, staff
+from tests.desk_support import API, NOW, admin_app, bearer, create, csrf_of, desk_app, draft, login, publish
 
-API = "/api/v1/desk"
 TITLE = '"><script>alert(1)</script>'
 TEXT = "&lt;img src=x onerror=alert(1)&gt; </script>\nZweite Zeile & <b>mehr</b>"
 ACTIVE = re.compile(rb"<\s*/?\s*(script|img|b)\b", re.IGNORECASE)  # a tag, not text about one
@@ -29,40 +27,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def app(make_app, frozen):
-    app = make_app(desk_feeds())
-    assert refresh_feed(app, "presse").ok
-    return app
-
-
-@pytest.fixture
-def tokens(app):
-    return staff(app)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def create(client, token, **fields):
-    body = {"feed": "presse", "title": "Stadtfest", "text": ""} | fields
-    return client.post(f"{API}/announcements", json=body, headers=bearer(token))
-
-
-def publish(client, tokens, **fields) -> dict:
-    created = create(client, tokens["paul"], **fields)
-    assert created.status_code == 201, created.get_json()
-    url = f"{API}/announcements/{created.get_json()['id']}/approve"
-    approved = client.post(url, json={"version": 1}, headers=bearer(tokens["anna"]))
-    assert approved.status_code == 200
-    return approved.get_json()
+    return desk_app(make_app, "presse")
 
 
 def test_markup_like_staff_text_is_stored_exactly_as_typed(client, tokens):

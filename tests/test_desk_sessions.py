@@ -12,14 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
 from tests.desk_support import (
     ADMIN_SECRET,
     COOKIE,
-    NOW,
     PASSWORDS,
     admin_app,
     cli,
@@ -36,12 +34,6 @@ SAFARI = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -31,20 +32,13 @@ from bench.inbox_parts import (
 )
 from feedserver.push import ap_remote, outbox, worker
 from feedserver.tables import push_jobs
-from tests.ap_support import RemoteServer, discover_actor, followed, post_signed, signed
-from tests.push_support import Upstream, feed_table, live_app, now, queue_empty, wait_for
-
-FAST_RETRY = "[activitypub]\nretry_delay = 1\n"
+from tests.ap_support import FAST_RETRY, RemoteServer, discover_actor, followed, post_signed, signed
+from tests.push_support import feed_table, live_app, now, queue_empty, wait_for
 
 
 @pytest.fixture(scope="module")
 def key():
     return RSA.generate(2048)
-
-
-@pytest.fixture
-def upstream(httpserver):
-    return Upstream(httpserver, [5, 4])
 
 
 @pytest.fixture
@@ -158,15 +152,17 @@ def held_back(app, count: int) -> bool:
     return len(rows) == count and all(row.locked_until is None and row.due_at > later for row in rows)
 
 
+@contextmanager
 def _inbox(tmp_path, upstream, extra: str = ""):
-    """The app without a push worker: whatever is queued stays queued, nothing is ever fetched."""
-    return live_app(tmp_path, feed_table(upstream.url), extra, worker=False)
+    """The app without a push worker (whatever is queued stays queued, nothing is ever fetched), a test client
+    and the feed's actor document."""
+    with live_app(tmp_path, feed_table(upstream.url), extra, worker=False) as app:
+        client = app.test_client()
+        yield app, client, discover_actor(client, app)
 
 
 def test_inbox_requests_are_limited_per_origin(tmp_path, upstream):
-    with _inbox(tmp_path, upstream, '[activitypub]\ninbox_rate_limit = "3/hour"\n') as app:
-        client = app.test_client()
-        actor = discover_actor(client, app)
+    with _inbox(tmp_path, upstream, '[activitypub]\ninbox_rate_limit = "3/hour"\n') as (app, client, actor):
         one, other = "http://127.0.0.1:9", "http://127.0.0.1:10"  # never fetched: no worker
         assert post_follows(client, actor, [one], 3) == [202] * 3
         refused = post(client, actor, *signed_follows(actor["id"], [one], 1)[0])
@@ -178,9 +174,7 @@ def test_inbox_requests_are_limited_per_origin(tmp_path, upstream):
 
 def test_the_queue_of_unverified_requests_is_capped(tmp_path, upstream):
     """At most inbox_queue_limit requests wait, and one origin may take a tenth of them."""
-    with _inbox(tmp_path, upstream, "[activitypub]\ninbox_queue_limit = 10\n") as app:
-        client = app.test_client()
-        actor = discover_actor(client, app)
+    with _inbox(tmp_path, upstream, "[activitypub]\ninbox_queue_limit = 10\n") as (app, client, actor):
         origins = [f"http://127.0.0.1:{port}" for port in range(20001, 20012)]
         assert post_follows(client, actor, origins[:1] * 2, 2) == [202, 503]
         assert post_follows(client, actor, origins[1:10], 9) == [202] * 9
@@ -191,9 +185,7 @@ def test_the_queue_of_unverified_requests_is_capped(tmp_path, upstream):
 
 def test_activities_with_nothing_to_act_on_are_not_queued(tmp_path, upstream, key):
     """Likes, boosts, deletions of accounts nobody follows: acknowledged without fetching a key."""
-    with _inbox(tmp_path, upstream) as app:
-        client = app.test_client()
-        actor = discover_actor(client, app)
+    with _inbox(tmp_path, upstream) as (app, client, actor):
         someone = "http://127.0.0.1:9/users/someone"
         note = actor["id"] + "/notes/00000000-0000-0000-0000-000000000000"
         activities = [
@@ -211,9 +203,7 @@ def test_activities_with_nothing_to_act_on_are_not_queued(tmp_path, upstream, ke
 
 
 def test_an_oversized_or_shapeless_body_is_refused_before_anything_else(tmp_path, upstream, key):
-    with _inbox(tmp_path, upstream) as app:
-        client = app.test_client()
-        actor = discover_actor(client, app)
+    with _inbox(tmp_path, upstream) as (app, client, actor):
         key_id = "http://127.0.0.1:9/users/someone#main-key"
         big = b"[" + b" " * (256 * 1024) + b"]"
         assert post(client, actor, big, signed("POST", actor["inbox"], big, key, key_id)).status_code == 413

@@ -26,7 +26,8 @@ from bench import local_nginx
 from feedserver.cli import main
 from feedserver.export import publish_all
 from feedserver.output import publish
-from feedserver.scheduler import publish_due
+from feedserver.push import outbox
+from feedserver.scheduler import build_scheduler, publish_due
 from tests.conftest import FIXTURES, refresh_feed, write_config
 from tests.services import waste_calendar
 
@@ -201,6 +202,33 @@ def test_automatic_mode_follows_a_reminder_falling_due(build, calendar, tmp_path
         publish_due(app)  # the worker's one-minute job
     items = json.loads(feed_file(public, "json").read_text())["items"]
     assert items[0]["title"].startswith("Morgen: Sperrm")
+
+
+def test_serving_a_feed_whose_reminder_fell_due_writes_nothing(build, calendar):
+    """A request renders the due view for its own answer; only the publish-due job saves and publishes it."""
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).date()
+    calendar.body = calendar.body.replace(
+        b"END:VCALENDAR",
+        f"BEGIN:VEVENT\r\nUID:future\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:{tomorrow:%Y%m%d}\r\n"
+        "SUMMARY:Sperrmüll\r\nEND:VEVENT\r\nEND:VCALENDAR".encode(),
+    )
+    app = build()
+    store = app.extensions["feedserver"].store
+    stored = store.rendition("waste-static", "json").etag
+    queued = outbox.pending(store.engine)
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=2), tick=False):
+        answer = app_response(app, "json")
+        assert json.loads(answer.data)["items"][0]["title"].startswith("Morgen: Sperrm")
+        assert store.rendition("waste-static", "json").etag == stored  # nothing saved by the request
+        assert outbox.pending(store.engine) == queued  # and nothing pushed
+        publish_due(app)
+        assert store.rendition("waste-static", "json").etag == answer.headers["ETag"]
+        assert outbox.pending(store.engine) == queued + 1  # the change event for subscribers
+
+
+def test_the_publish_due_job_runs_with_or_without_static_files(build):
+    job = build_scheduler(build()).get_job("publish-due")
+    assert job is not None and job.max_instances == 1 and job.coalesce
 
 
 def test_stale_feeds_are_left_to_the_app_which_marks_them(build, calendar, tmp_path):

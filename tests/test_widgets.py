@@ -11,35 +11,21 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-import time_machine
 
 from feedserver.air import NAMES
 from feedserver.web.widget_text import CATEGORY_COLOURS, CATEGORY_LABELS, TEXT
 from feedserver.web.widgets import PAGE_CSP
 from tests.conftest import refresh_feed
-from tests.desk_support import NOW, bearer, desk_feeds, serve_calendar, staff
+from tests.desk_support import NOW, bearer, desk_app, serve_calendar, staff
 
 STATIC = Path(__file__).parent.parent / "feedserver" / "static"
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def app(make_app, httpserver, fixture_bytes, frozen):
-    app = make_app(desk_feeds(serve_calendar(httpserver, fixture_bytes)))
-    for feed_id in ("waste-test", "presse", "bauamt"):
-        assert refresh_feed(app, feed_id).ok
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+    waste_url = serve_calendar(httpserver, fixture_bytes)
+    return desk_app(make_app, "waste-test", "presse", "bauamt", waste_url=waste_url)
 
 
 def chips(html: str) -> list[str]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -173,6 +173,7 @@ class ServerSettings:
     secret_key: str | None = field(default=None, repr=False)  # never in logs or tracebacks
     trusted_hosts: tuple[str, ...] | list[str] = ()
     proxy_hops: int = 0
+    base_url_given: bool = True  # False: the default, which `feedserver serve` replaces by where it listens
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,16 @@ class Settings:
     desk: DeskSettings = field(default_factory=DeskSettings)  # [desk]: /admin sessions, login throttle
 
 
+def listening_at(settings: Settings, host: str, port: int) -> Settings:
+    """The settings with base_url where `feedserver serve` listens, unless the config names a base_url."""
+    if settings.server.base_url_given:
+        return settings
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host
+    shown = f"[{shown}]" if ":" in shown and not shown.startswith("[") else shown
+    server = replace(settings.server, base_url=f"http://{shown}:{port}")
+    return replace(settings, server=server)
+
+
 def load(path: str | os.PathLike | None = None) -> Settings:
     """Read and validate a config file; raise ConfigError naming file, key and problem."""
     path = Path(path or os.environ.get("FEEDSERVER_CONFIG") or DEFAULT_PATH)
@@ -256,7 +267,11 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
     unknown = set(raw) - set(SECTIONS)
     if unknown:
         raise ConfigError(file, sorted(unknown)[0], f"unknown section (allowed: {', '.join(SECTIONS)})")
-    server = ServerSettings(**_load(ServerSchema(), raw.get("server", {}), file, "server"))
+    server_raw = raw.get("server", {})
+    server = ServerSettings(
+        **_load(ServerSchema(), server_raw, file, "server"),
+        base_url_given=isinstance(server_raw, dict) and "base_url" in server_raw,
+    )
     storage = _load(StorageSchema(), raw.get("storage", {}), file, "storage")
     cache = CacheSettings(**_load(CacheSchema(), raw.get("cache", {}), file, "cache"))
     if cache.type == "RedisCache" and not cache.redis_url:
@@ -267,6 +282,7 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
         raise ConfigError(file, "feeds", "must be a table of feeds, e.g. [feeds.waste-town]")
     feeds = {fid: _feed(fid, table, server, file, base) for fid, table in feeds_raw.items()}
     _refuse_local_upstreams(feeds, fetch_settings, file)
+    _check_files(feeds, fetch_settings, file)
     api = ApiSettings(**_load(ApiSchema(), raw.get("api", {}), file, "api"))
     publish = _load(PublishSchema(), raw.get("publish", {}), file, "publish")
     publish_dir = str((base / publish["dir"]).resolve()) if publish["dir"] else None
@@ -332,7 +348,9 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
             f"provides (known: {', '.join(kind_names())})",
         )
     raw_options = {
-        k: _resolve_file_url(v, base) if k == "url" else v for k, v in table.items() if k not in COMMON_KEYS
+        k: _resolve_file_url(v, base) if k.endswith("url") else v
+        for k, v in table.items()
+        if k not in COMMON_KEYS
     }
     options = _load(module.OPTIONS(), raw_options, file, key)
     licence = common["licence"] or server.licence
@@ -369,6 +387,21 @@ def _refuse_local_upstreams(feeds: dict[str, FeedSettings], fetch: FetchSettings
             problem = policy.refusal(value) if isinstance(value, str) and name.endswith("url") else None
             if problem:
                 raise ConfigError(file, f"feeds.{feed.id}.{name}", f"refusing upstream: {problem}")
+
+
+def _check_files(feeds: dict[str, FeedSettings], fetch: FetchSettings, file: str) -> None:
+    """A `file:` upstream must exist and lie below [fetch] allow_files, or the config is refused now,
+    not at the first fetch."""
+    roots = [Path(root) for root in fetch.allow_files]
+    for feed in feeds.values():
+        for name, value in feed.options.items():
+            if not (isinstance(value, str) and name.endswith("url") and value.startswith("file:")):
+                continue
+            path = Path(unquote(urlsplit(value).path)).resolve()
+            if not any(path.is_relative_to(root) for root in roots):
+                raise ConfigError(file, f"feeds.{feed.id}.{name}", "file outside [fetch] allow_files")
+            if not path.is_file():
+                raise ConfigError(file, f"feeds.{feed.id}.{name}", f"file not found: {path}")
 
 
 def _resolve_file_url(value: Any, base: Path) -> Any:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from ..config import FeedSettings
 from ..desk.crisis import crisis_view
 from ..items import Item
-from ..output import has_expired
+from ..renditions import has_expired
 from ..runtime import Runtime
 from . import ap_documents, outbox, records
 from . import http as push_http

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..output import formats_of
+from ..renditions import formats_of
 from ..runtime import Runtime
 from ..tables import stats_daily
 from . import records

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import Flask, Response
 
 from ..config import Settings
-from ..output import formats_of
+from ..renditions import formats_of
 
 HUB_PATH = "/websub"
 INTERNAL = "feedserver.internal"  # WSGI environ flag: a hub's own request, not a reader (not counted)

@@ -4,8 +4,8 @@ Jobs run on a small pool, so one slow subscriber holds one slot for at most the 
 others keep flowing; the refresh pipeline only ever inserts a row. Failed deliveries come back with
 exponential backoff until their attempts run out. Received inbox requests are verified here (their key
 fetches may meet a server that drips): they get at most half the slots, one per remote origin at a time.
-Feeds whose reminder time came are re-rendered (that is news too, without any refresh), and expired
-subscriptions are purged now and then.
+Expired subscriptions are purged now and then. (Feeds whose reminder time came are published again by the
+scheduler's publish-due job; that is news too, and reaches this queue like any other change.)
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
-from ..output import forget, publish
+from ..output import forget
 from . import ap_federate, ap_inbox, outbox, records, stats, websub
 from .http import PushError
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # how often the queue is looked at when nothing woke the worker
 HOUSEKEEPING_SECONDS = 3600.0
-DUE_SECONDS = 30.0  # how often renditions whose reminder time came are looked for
 INBOX_ATTEMPTS = 3  # an inbox request whose key cannot be fetched is tried this often, then dropped
 
 
@@ -66,14 +65,11 @@ class InboxSlots:
 class PushWorker:
     """Claims due jobs and runs them on a thread pool until stopped."""
 
-    def __init__(
-        self, app: Flask, threads: int = 4, poll: float = POLL_SECONDS, due_every: float = DUE_SECONDS
-    ):
+    def __init__(self, app: Flask, threads: int = 4, poll: float = POLL_SECONDS):
         self.app = app
         self.runtime = app.extensions["feedserver"]
         self.threads = threads
         self.poll = poll
-        self.due_every = due_every
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="push")
         self._running: dict = {}  # future -> job
         self._inbox = InboxSlots(threads)
@@ -81,7 +77,6 @@ class PushWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="push-worker", daemon=True)
         self._housekeeping_at = 0.0
-        self._due_at = 0.0
 
     def start(self) -> PushWorker:
         """Start draining in the background."""
@@ -100,7 +95,6 @@ class PushWorker:
         while not self._stop.is_set():
             try:
                 claimed = self.drain_once()
-                self._publish_due()
                 self._housekeeping()
             except Exception:  # noqa: BLE001 - the worker outlives a database hiccup; the job is retried later
                 log.exception("push worker cycle failed")
@@ -166,17 +160,6 @@ class PushWorker:
             return
         log.warning("push job %s (%s to %s) dropped: %s", job.id, job.kind, _host(job), error)
         outbox.finish(engine, job)
-
-    def _publish_due(self) -> None:
-        """Re-render feeds whose reminder time came: new items appear without a refresh, and are news too."""
-        if time.monotonic() < self._due_at:
-            return
-        self._due_at = time.monotonic() + self.due_every
-        now = _now()
-        with self.app.app_context():
-            for feed_id in self.runtime.store.expired_feeds(now):
-                if feed_id in self.runtime.settings.feeds:
-                    publish(self.runtime, self.runtime.feed(feed_id), now)  # queues the change event
 
     def _housekeeping(self) -> None:
         if time.monotonic() < self._housekeeping_at:

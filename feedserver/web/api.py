@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from .. import api_schemas as schemas
 from ..config import FeedSettings
 from ..filters import FilterError, parse_selection
-from ..output import accepted_filters
+from ..renditions import accepted_filters
 from ..store import FeedState
 from . import api_docs, api_limits
 from .api_data import feed_meta, feed_summary, server_meta, source_entries, status_entries

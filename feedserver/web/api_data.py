@@ -12,9 +12,9 @@ from ..config import FeedSettings, Settings
 from ..filters import ChoiceFilter, MinimumFilter
 from ..items import Item
 from ..licences import LICENCES
-from ..output import accepted_filters, formats_of
 from ..registry import load_source, source_kinds
 from ..render import FORMATS
+from ..renditions import accepted_filters, formats_of
 from ..store import FeedState
 from ..waste import fold
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ..filters import ChoiceFilter, MinimumFilter, Selection
 from ..items import Item
-from ..output import has_expired, next_expiry
+from ..renditions import has_expired, next_expiry
 from .api_http import encode_cursor
 from .api_store import Snapshot, after, position
 

@@ -9,8 +9,8 @@ from flask import Response, current_app, request
 from werkzeug.datastructures import Headers
 from werkzeug.http import http_date, parse_date
 
-from ..output import Served
 from ..runtime import Runtime
+from ..serving import Served
 
 MIN_MAX_AGE = 60
 MAX_MAX_AGE = 3600

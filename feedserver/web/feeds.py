@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, request
 
 from ..filters import FilterError, parse_selection
-from ..output import Served, accepted_filters, current, filtered, formats_of
 from ..push.stats import count_feed_request
 from ..push.topics import feed_topic_url, link_header
+from ..renditions import accepted_filters, formats_of
+from ..serving import Served, current, filtered
 from .common import now, runtime, serve_bytes
 from .problems import problem
 from .security import route_headers, secured, uses_https

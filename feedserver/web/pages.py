@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request
 
-from ..output import current, formats_of
 from ..push.topics import add_links, catalogue_topic_url, hub_url
+from ..renditions import formats_of
+from ..serving import current
 from .common import language, now, runtime
 from .embed_builder import builder
 from .problems import problem
 from .security import CSP
 
 bp = Blueprint("pages", __name__)
+TIME_FORMATS = {"de": "%d.%m.%Y %H:%M %Z", "en": "%Y-%m-%d %H:%M %Z"}
+
+
+@bp.app_template_filter("local")
+def local_time(value: datetime, lang: str) -> str:
+    """A time as people of this city read it: in the server's time zone, with its abbreviation (CET, CEST)."""
+    zone = ZoneInfo(runtime().settings.server.timezone)
+    return value.astimezone(zone).strftime(TIME_FORMATS.get(lang, TIME_FORMATS["en"]))
 
 TEXT = {
     "de": {

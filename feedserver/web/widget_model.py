@@ -14,8 +14,8 @@ from ..config import FeedSettings
 from ..desk.crisis import crisis_view
 from ..filters import FilterError, Selection, parse_selection
 from ..items import Item
-from ..output import accepted_filters, has_expired
 from ..registry import load_kind
+from ..renditions import accepted_filters, has_expired
 from ..runtime import Runtime
 from .api_kinds import kind_data
 

@@ -1,0 +1,85 @@
+"""Pages are for people: every public page, widget view and desk page shows words, never Python's insides.
+
+A template that names a dict method (`t.items` is `dict.items`) renders its repr; a missing value renders
+`None`; a broken include leaves template syntax. Each page is fetched in both languages, with data of every
+kind and with feeds that have none (never fetched, failing), and its HTML is searched for those leftovers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.api_support import feed_tables, populate, serve_upstreams
+from tests.desk_support import admin_app, draft, login
+
+# "None" as a word of its own: If-None-Match is a header's name, not a missing value.
+LEFTOVERS = re.compile(
+    r"<built-in|<bound method|object at 0x|(?<![-\w])None(?![-\w])|\{\{|\}\}|\{%|%\}|\bundefined\b"
+)
+# A valid HTML date/time string has at most three digits of a fraction of a second (the Nu checker).
+TOO_FINE = re.compile(r'datetime="[^"]*\.\d{4,}')
+LANGUAGES = ("de", "en")
+FEEDS = ("waste-town", "air-mitte", "transit-bart", "alerts-cap", "waste-broken", "waste-new")
+
+
+@pytest.fixture
+def client(make_app, httpserver):
+    app = make_app(feed_tables(serve_upstreams(httpserver)))
+    populate(app)
+    return app.test_client()
+
+
+def leftovers(html: str) -> list[str]:
+    """Each leftover (or over-precise machine time) with a little context, so a failure says where it is."""
+    found = [*LEFTOVERS.finditer(html), *TOO_FINE.finditer(html)]
+    return [html[max(0, m.start() - 60) : m.end() + 20] for m in found]
+
+
+def public_pages() -> list[str]:
+    pages = ["/", "/api/docs", "/stats"]
+    for feed_id in FEEDS:
+        pages += [f"/feeds/{feed_id}", f"/widgets/{feed_id}", f"/widgets/{feed_id}?view=latest"]
+    return pages
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("path", public_pages())
+def test_public_pages_and_widget_views_show_no_leftovers(client, path, lang):
+    separator = "&" if "?" in path else "?"
+    response = client.get(f"{path}{separator}lang={lang}")
+    assert response.status_code == 200, (path, response.status_code)
+    assert response.mimetype == "text/html"
+    assert leftovers(response.get_data(as_text=True)) == []
+
+
+def test_the_catalogue_with_no_data_at_all_shows_no_leftovers(make_app, httpserver):
+    client = make_app(feed_tables(serve_upstreams(httpserver))).test_client()  # nothing fetched yet
+    for lang in LANGUAGES:
+        for path in ("/", "/feeds/waste-town", "/widgets/waste-town"):
+            response = client.get(f"{path}?lang={lang}")
+            assert leftovers(response.get_data(as_text=True)) == [], (path, lang)
+
+
+def test_desk_pages_show_no_leftovers(tmp_path, monkeypatch):
+    app = admin_app(tmp_path, monkeypatch)
+    assert leftovers(app.test_client().get("/admin/login").get_data(as_text=True)) == []
+    browser = login(app, "anna")
+    assert draft(browser).status_code == 302
+    for path in ("/admin/", "/admin/new", "/admin/audit", "/admin/sessions", "/admin/announcements/1"):
+        response = browser.get(path)
+        assert response.status_code == 200, path
+        assert leftovers(response.get_data(as_text=True)) == [], path
+
+
+@pytest.mark.parametrize("lang,shape", [("de", "%d.%m.%Y %H:%M %Z"), ("en", "%Y-%m-%d %H:%M %Z")])
+def test_pages_show_times_in_the_servers_zone_with_its_abbreviation(client, lang, shape):
+    html = client.get(f"/feeds/waste-town?lang={lang}").get_data(as_text=True)
+    times = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', html)
+    assert times and "UTC" not in html
+    berlin = ZoneInfo("Europe/Berlin")  # the test config's [server] timezone (the default)
+    for machine, shown in times:
+        assert shown == datetime.fromisoformat(machine).astimezone(berlin).strftime(shape)
