@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/feedserver serve --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP) chromium
-	$(BIN)/ruff check feedserver sources tests bench wsgi.py
+	$(BIN)/ruff check feedserver sources kinds tests bench wsgi.py
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 

@@ -5,17 +5,24 @@ tells every channel of the runtime (static files, WebSub and ActivityPub, ...), 
 health changed it tells them that. The overlay hands the renderers items that belong on top of a feed without
 being its own (the desk's approved crisis notices), so rendering needs to know nothing about the desk. A
 source whose upstream is the desk is handed a read-only DeskReader instead of the HTTP client.
+
+A kind (waste, air, transit, ...) is a plugin too (`feedserver/registry.py`): it says how its items join what
+the feed said before, whether they are calendar events or come and go, which filters and API data it adds and
+which widget view shows it. The core asks the kind object; it never compares a feed's kind with a name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .items import Item
+from .items import FeedInfo, Item
 from .stored import Rendition
+
+if TYPE_CHECKING:
+    from .filters import ChoiceFilter, MinimumFilter
 
 
 class DeskReader(Protocol):
@@ -62,3 +69,48 @@ def above(on_top: OnTop, items: list[Item]) -> list[Item]:
     """The items on top first, then the feed's own without them (a home feed holds them already)."""
     ids = {item.id for item in on_top.items}
     return on_top.items + [item for item in items if item.id not in ids]
+
+
+class Before(Protocol):
+    """What a feed said before this fetch, read from the store only when a kind asks."""
+
+    def current(self) -> list[Item]:
+        """The feed's current items."""
+
+    def since(self, moment: datetime) -> list[Item]:
+        """Every item the feed held since `moment`, gone ones included (its history)."""
+
+
+class Kind(Protocol):
+    """What a kind of feed brings: its reconciliation, its nature, its filters, API data and widget view."""
+
+    name: str  # the KIND its sources declare
+    dated: bool  # items are calendar events: the feed is offered as .ics too
+    churning: bool  # items come and go by nature: no mass-deletion guard unless a source asks for one
+    view: str  # the widget view its feeds show by default ("latest": the newest messages)
+    filters: Mapping[str, ChoiceFilter | MinimumFilter]  # filters it adds or refines, by URL parameter
+
+    def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
+        """This fetch's items joined with what the feed said before (moved pickups, ongoing episodes ...)."""
+
+    def current_data(self, feed: Any, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
+        """Fields the API and widget add for this kind's feed (FeedSettings), and until when they hold."""
+
+
+@dataclass(frozen=True)
+class PlainKind:
+    """A kind with nothing of its own: items as fetched, newest messages first. Kinds may start from it."""
+
+    name: str
+    dated: bool = False
+    churning: bool = False
+    view: str = "latest"
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+    def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
+        """The fetched items unchanged."""
+        return fresh
+
+    def current_data(self, feed: Any, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
+        """No extra data."""
+        return {}, None

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .items import Item
-from .waste import category_aliases, fold
+from .sanitize import fold
 
 MAX_VALUES = 20  # values per filter parameter
 MAX_LENGTH = 200  # characters per filter parameter
@@ -91,19 +91,18 @@ FILTERS: dict[str, ChoiceFilter | MinimumFilter] = {
     "min_value": MinimumFilter(lambda i: i.data.get("value"), upper=100000),
     "min_delay": MinimumFilter(lambda i: i.data.get("delay_minutes"), upper=1440),
 }
-WASTE_CATEGORY = ChoiceFilter(lambda i: (i.category,), aliases=category_aliases)
 
 
-def filters_for(source_module, kind: str) -> dict[str, ChoiceFilter | MinimumFilter]:
-    """The filters a feed accepts: those its source declares, with its fixed vocabulary (VOCABULARY)."""
+def filters_for(source_module, kind_filters: Mapping[str, ChoiceFilter | MinimumFilter]) -> dict:
+    """The filters a feed accepts: those its source declares (the core's, or its kind's own or refined
+    ones), with the source's fixed vocabulary (VOCABULARY)."""
+    known = {**FILTERS, **kind_filters}
     names = getattr(source_module, "FILTERS", ())
     vocabulary = getattr(source_module, "VOCABULARY", {})
-    chosen = {name: FILTERS[name] for name in names if name in FILTERS}
+    chosen = {name: known[name] for name in names if name in known}
     for name, values in vocabulary.items():
         if isinstance(chosen.get(name), ChoiceFilter):
             chosen[name] = replace(chosen[name], extra=tuple(values))
-    if kind == "waste" and "category" in chosen:
-        chosen["category"] = WASTE_CATEGORY
     return chosen
 
 

@@ -19,10 +19,9 @@ from datetime import date, datetime
 from .errors import FeedserverError
 from .fetch import FetchSettings
 from .items import Item
-from .registry import load_source
+from .registry import load_kind, load_source
 
 DERIVED_KINDS = ("notice", "reading")  # items the core derives from others; they follow their source items
-CHURNING_KINDS = ("transit", "air", "alerts", "announcements")  # the default for sources without the constant
 
 
 class MassDeletion(FeedserverError):
@@ -30,9 +29,9 @@ class MassDeletion(FeedserverError):
 
 
 def guarded(source_kind: str) -> bool:
-    """True when the source's feeds are protected by the guard: its constant, else by the kind it serves."""
+    """True when the source's feeds are protected by the guard: its constant, else unless its kind churns."""
     module = load_source(source_kind)
-    return bool(getattr(module, "MASS_DELETION_GUARD", module.KIND not in CHURNING_KINDS))
+    return bool(getattr(module, "MASS_DELETION_GUARD", not load_kind(module.KIND).churning))
 
 
 def check_deletions(

@@ -1,4 +1,4 @@
-"""refresh(feed): fetch -> parse -> normalize -> store -> render, the one path a feed's data takes."""
+"""refresh(feed): fetch -> parse -> normalize -> kind.reconcile -> guard -> store -> publication."""
 
 from __future__ import annotations
 
@@ -9,25 +9,22 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from .air import continue_episodes
 from .budget import parse_budget, spend
 from .errors import NotModified, StorageError, UpstreamError
 from .fetch import Http
 from .guard import check_deletions, guarded
 from .items import MAX_FIELD, MAX_SUMMARY, MAX_TITLE, RAW_FACTOR, Item
-from .moves import reconcile_moves
 from .output import forget, publish
+from .registry import load_kind
 from .runtime import Runtime
 from .sanitize import plain_text, quote_unsafe
 from .store import Changes
 from .store_health import as_storage_error
-from .transit import carry_first_seen
 
 log = logging.getLogger(__name__)
 
 MAX_ITEMS_PER_FETCH = 5000
 MAX_BACKOFF = timedelta(days=1)
-EPISODE_MEMORY = timedelta(days=14)  # how far back an air episode's first announcement is looked up
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 # Characters XML 1.0 forbids (C0 controls but tab, LF, CR), and lone surrogates.
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -121,14 +118,22 @@ def _failed(runtime: Runtime, feed, state, exc: Exception, now: datetime) -> Ref
 
 
 def _reconcile(feed, store, items: list[Item], now: datetime) -> list[Item]:
-    """Join this fetch with what the feed already said: moved pickups, ongoing episodes, first-seen delays."""
-    if feed.kind == "waste":
-        return reconcile_moves(feed.info, store.current_items(feed.id), items, now)
-    if feed.kind == "air":
-        return continue_episodes(store.history(feed.id, now - EPISODE_MEMORY), items)
-    if feed.kind == "transit":
-        return carry_first_seen(store.current_items(feed.id), items)
-    return items
+    """Join this fetch with what the feed already said, as its kind does (moved pickups, episodes ...)."""
+    return load_kind(feed.kind).reconcile(feed.info, _Before(store, feed.id), items, now)
+
+
+@dataclass(frozen=True)
+class _Before:
+    """The feed's stored items, read only when its kind asks (contract.Before)."""
+
+    store: object
+    feed_id: str
+
+    def current(self) -> list[Item]:
+        return self.store.current_items(self.feed_id)
+
+    def since(self, moment: datetime) -> list[Item]:
+        return self.store.history(self.feed_id, moment)
 
 
 def _old_data(feed, source, payload) -> str | None:

@@ -13,12 +13,11 @@ from .config import FeedSettings
 from .contract import above
 from .filters import Selection, filters_for
 from .items import Item
-from .registry import load_source
+from .registry import load_kind, load_source
 from .render import FORMATS, FeedMeta
 from .runtime import Runtime
 from .store import Rendition
 
-EVENT_KINDS = ("waste", "announcements")
 EVENTS_BACK = timedelta(days=30)  # calendar output keeps a month of past events
 MAX_EVENTS = 2000
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -26,12 +25,13 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 def formats_of(feed: FeedSettings) -> list[str]:
     """The output formats a feed offers (calendar output only for dated events)."""
-    return [name for name, fmt in FORMATS.items() if not fmt.dated_only or feed.kind in EVENT_KINDS]
+    dated = load_kind(feed.kind).dated
+    return [name for name, fmt in FORMATS.items() if not fmt.dated_only or dated]
 
 
 def accepted_filters(feed: FeedSettings):
     """The URL filters this feed accepts."""
-    return filters_for(load_source(feed.source), feed.kind)
+    return filters_for(load_source(feed.source), load_kind(feed.kind).filters)
 
 
 def keep_gone(feed: FeedSettings) -> timedelta:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 import nh3
 
@@ -50,3 +51,10 @@ def plain_text(value: str) -> str:
 def quote_unsafe(url: str) -> str:
     """A URL with the characters that may not appear in one (< > " ` { } | \\ ^) percent-encoded."""
     return UNSAFE_URL_CHARS.sub(lambda m: f"%{ord(m.group()):02X}", url)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and umlauts and collapse spaces, for keyword matching."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", plain).strip()

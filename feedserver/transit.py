@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
-
-from .items import Item
 
 WORDS = {
     "de": {"line": "Linie", "trip": "Fahrt", "from": "ab", "cancelled": "fällt aus"},
@@ -42,30 +37,4 @@ def cancel_title(language, line, direction, stop, at: datetime | None, trip_id=N
     return f"{head}: {WORDS.get(language, WORDS['en'])['cancelled']}{place}"
 
 
-# Fields that move with every poll (the upstream's clock) without the message changing.
-VOLATILE = ("header_timestamp", "header_time")
 HISTORY_KEPT = timedelta(hours=3)  # a passed trip's delay stays in the feeds this long
-
-
-def carry_first_seen(previous: Iterable[Item], items: Iterable[Item]) -> list[Item]:
-    """Keep each delay's first-seen time as `published`; an unchanged item keeps its old version entirely.
-
-    Transit upstreams stamp every answer with their clock, so without this every poll would rewrite every
-    item and move it to the top of readers' lists although only the delay itself is news.
-    """
-    before = {item.id: item for item in previous}
-    return [_carried(item, before.get(item.id)) for item in items]
-
-
-def _carried(item: Item, old: Item | None) -> Item:
-    if old is None:
-        return item
-    if _content(item) == _content(old):
-        return old
-    return replace(item, published=old.published)
-
-
-def _content(item: Item) -> tuple:
-    data = {k: v for k, v in item.data.items() if k not in VOLATILE}
-    data_text = json.dumps(data, sort_keys=True, default=str)  # as the store keeps it: lists, not tuples
-    return item.title, item.summary, item.url, item.category, item.area, item.starts, item.ends, data_text

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -11,6 +9,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from .items import WasteCategory
+from .sanitize import fold  # noqa: F401 - the sources import it from here
 
 # Checked in order: more specific words first ("Weihnachtsbaum" before "baum", "Bioabfall" before "abfall").
 KEYWORDS: tuple[tuple[WasteCategory, tuple[str, ...]], ...] = (
@@ -119,13 +118,6 @@ CATEGORY_NAMES: dict[str, dict[WasteCategory, str]] = {
 }
 
 TOMORROW = {"de": "Morgen", "en": "Tomorrow"}
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents and umlauts and collapse spaces, for keyword matching."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", plain).strip()
 
 
 def categorize(label: str, overrides: Mapping[str, str] | None = None) -> WasteCategory:

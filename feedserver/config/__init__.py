@@ -18,7 +18,7 @@ from ..fetch import FetchSettings
 from ..fields import Interval, Secret, TimeZone, Url
 from ..items import FeedInfo
 from ..licences import LICENCES
-from ..registry import load_source
+from ..registry import kind_names, load_source
 from .desk import DeskSchema, DeskSettings, desk_settings
 from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings
 
@@ -340,6 +340,13 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
             f"{key}.source",
             f"unknown source kind {common['source']!r} (known: {', '.join(source_kinds())})",
         ) from None
+    if module.KIND not in kind_names():
+        raise ConfigError(
+            file,
+            f"{key}.source",
+            f"source {common['source']!r} makes feeds of kind {module.KIND!r}, which no installed plugin "
+            f"provides (known: {', '.join(kind_names())})",
+        )
     raw_options = {
         k: _resolve_file_url(v, base) if k.endswith("url") else v
         for k, v in table.items()

@@ -14,6 +14,7 @@ from ..config import FeedSettings
 from ..desk.crisis import crisis_view
 from ..filters import FilterError, Selection, parse_selection
 from ..items import Item
+from ..registry import load_kind
 from ..renditions import accepted_filters, has_expired
 from ..runtime import Runtime
 from .api_kinds import kind_data
@@ -25,7 +26,6 @@ VIEWS = ("auto", "latest")
 MAX_ITEMS = 20
 DEFAULT_ITEMS = 5
 OPTION_NAMES = ("lang", "items", "mode", "theme", "view")
-KIND_VIEWS = {"waste": "pickups", "air": "air", "transit": "delays", "alerts": "alerts"}
 
 
 class OptionError(ValueError):
@@ -120,8 +120,8 @@ def selection_of(feed: FeedSettings, filters: Mapping[str, str], items: list[Ite
 
 
 def view_of(feed: FeedSettings, options: WidgetOptions) -> str:
-    """latest, pickups, air, delays or alerts."""
-    return "latest" if options.view == "latest" else KIND_VIEWS.get(feed.kind, "latest")
+    """latest, or the view of the feed's kind (pickups, air, delays, alerts)."""
+    return "latest" if options.view == "latest" else load_kind(feed.kind).view
 
 
 def widget_data(rt: Runtime, feed: FeedSettings, options: WidgetOptions, at: datetime) -> WidgetData:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
-from .items import FeedInfo, Item, make_item
+from feedserver.items import FeedInfo, Item, make_item
 
 MAX_SHIFT_DAYS = 7  # a pickup that moves further than this is treated as cancelled plus new
 WEEKDAY_SHORT = {

@@ -1,0 +1,44 @@
+"""Shapes several kinds share in their API data: alerts in force, and dates as instants."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from feedserver.items import Item
+
+
+def in_force(items: Sequence[Item], at: datetime) -> tuple[list[dict], datetime | None]:
+    """Alerts not yet over, newest first, and the moment the first of them ends."""
+    current = [i for i in items if moment(i.ends) is None or moment(i.ends) > at]
+    current.sort(key=lambda i: (-i.published.timestamp(), i.id))
+    ends = [moment(i.ends) for i in current if moment(i.ends) is not None]
+    return [_alert(i) for i in current], min(ends, default=None)
+
+
+def _alert(item: Item) -> dict:
+    data = item.data
+    return {
+        "item_id": item.id,
+        "title": item.title,
+        "severity": _text(data.get("severity")),
+        "urgency": _text(data.get("urgency")),
+        "certainty": _text(data.get("certainty")),
+        "event": _text(data.get("event") or data.get("effect")),
+        "area": item.area,
+        "starts": item.starts,
+        "ends": item.ends,
+        "url": item.url,
+        "published": item.published,
+    }
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def moment(value: date | datetime | None) -> datetime | None:
+    """A date or date-time as an aware instant (a date counts until its end, UTC)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value + timedelta(days=1), time(0), tzinfo=UTC)

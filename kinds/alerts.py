@@ -1,0 +1,24 @@
+"""Alerts (CAP, NINA): warnings that start, are updated and end; the API lists those in force."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedserver.contract import PlainKind
+from feedserver.items import Item
+
+from ._shapes import in_force
+
+
+@dataclass(frozen=True)
+class Alerts(PlainKind):
+    def current_data(self, feed, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
+        """Alerts in force: not expired and not an all-clear, newest first."""
+        warnings = [i for i in items if str(i.data.get("msg_type") or "alert").lower() != "cancel"]
+        found, until = in_force(warnings, at)
+        return {"alerts": found}, until
+
+
+KIND = Alerts("alerts", churning=True, view="alerts")

@@ -1,0 +1,43 @@
+"""Transit (GTFS-RT, HAFAS): delays and cancellations that come and go each minute, and service alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedserver.contract import Before, PlainKind
+from feedserver.items import FeedInfo, Item
+
+from .._shapes import in_force, moment
+from .first_seen import carry_first_seen
+
+
+@dataclass(frozen=True)
+class Transit(PlainKind):
+    def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
+        """Each delay keeps the time it was first seen."""
+        return carry_first_seen(before.current(), fresh)
+
+    def current_data(self, feed, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
+        """Current delays and cancellations, earliest departure first, plus the service alerts in force."""
+        delays = [
+            {
+                "item_id": item.id,
+                "type": item.data.get("type"),
+                "title": item.title,
+                "line": item.data.get("line"),
+                "stop_id": item.data.get("stop_id"),
+                "stop_name": item.data.get("stop_name"),
+                "delay_minutes": item.data.get("delay_minutes"),
+                "scheduled": item.starts,
+                "trip_id": item.data.get("trip_id"),
+            }
+            for item in sorted(items, key=lambda i: (moment(i.starts) or i.published, i.id))
+            if item.data.get("type") in ("delay", "cancellation")
+        ]
+        alerts, until = in_force([i for i in items if i.data.get("type") == "alert"], at)
+        return {"delays": delays, "alerts": alerts}, until
+
+
+KIND = Transit("transit", churning=True, view="delays")

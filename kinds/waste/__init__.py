@@ -1,0 +1,61 @@
+"""Waste collection: dated pickups per category; moved pickups are announced, the calendar's UIDs kept."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from feedserver.contract import Before, PlainKind
+from feedserver.filters import ChoiceFilter
+from feedserver.items import FeedInfo, Item
+from feedserver.waste import category_aliases
+
+from .moves import reconcile_moves
+
+NOT_PICKUPS = ("reading", "notice")
+
+
+@dataclass(frozen=True)
+class Waste(PlainKind):
+    def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
+        """A pickup that moved keeps its identity and gets a notice saying so."""
+        return reconcile_moves(feed, before.current(), fresh, now)
+
+    def current_data(self, feed, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
+        """The next collection day per waste category, from today (local time) on; true until midnight."""
+        zone = ZoneInfo(feed.timezone)
+        today = at.astimezone(zone).date()
+        upcoming = sorted(
+            (_local_day(item.starts, zone), item.id, item)
+            for item in items
+            if item.starts is not None
+            and item.category is not None
+            and item.data.get("kind") not in NOT_PICKUPS
+        )
+        first: dict[str, tuple[date, Item]] = {}
+        for day, _, item in upcoming:
+            if day >= today:
+                first.setdefault(item.category, (day, item))
+        pickups = [
+            {
+                "category": category,
+                "label": item.data.get("label"),
+                "date": day,
+                "title": item.title,
+                "item_id": item.id,
+            }
+            for category, (day, item) in sorted(first.items(), key=lambda pair: (pair[1][0], pair[0]))
+        ]
+        midnight = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+        return {"next_pickups": pickups}, midnight
+
+
+def _local_day(value: date | datetime, zone: ZoneInfo) -> date:
+    return value.astimezone(zone).date() if isinstance(value, datetime) else value
+
+
+# ?category= also takes the vocabulary's names in German and English (Bio, Papier, paper ...).
+CATEGORY = ChoiceFilter(lambda i: (i.category,), aliases=category_aliases)
+KIND = Waste("waste", dated=True, view="pickups", filters={"category": CATEGORY})
