@@ -26,6 +26,7 @@ def local_time(value: datetime, lang: str) -> str:
     zone = ZoneInfo(runtime().settings.server.timezone)
     return value.astimezone(zone).strftime(TIME_FORMATS.get(lang, TIME_FORMATS["en"]))
 
+
 TEXT = {
     "de": {
         "feeds": "Feeds",
