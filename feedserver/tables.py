@@ -1,8 +1,12 @@
-"""SQLAlchemy table definitions (the schema Alembic migrations create) and the column types they use."""
+"""SQLAlchemy table definitions (the schema Alembic migrations create), the column types they use, and the
+one mapper from a result row to the dataclass the storage modules hand out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -21,6 +25,15 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+
+T = TypeVar("T")
+
+
+def from_row(cls: type[T], row: Mapping[str, Any], **values: Any) -> T:
+    """A dataclass from a result row: each field from the column of its name, unless `values` gives it
+    (a converted or renamed column); a field neither has keeps its default. Other columns are ignored."""
+    columns = {f.name: row[f.name] for f in fields(cls) if f.init and f.name not in values and f.name in row}
+    return cls(**columns, **values)
 
 
 class UtcDateTime(TypeDecorator):
