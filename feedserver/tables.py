@@ -226,7 +226,7 @@ desk_audit = _table(
 
 desk_sessions = _table(
     "desk_sessions",
-    Column("id", Integer, primary_key=True, autoincrement=True),  # what the user's session list shows
+    serial_id(),  # what the user's session list shows
     Column("sid_sha256", String(64), nullable=False, unique=True),  # the cookie's random id is never stored
     Column("user_id", Integer, ForeignKey("desk_users.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

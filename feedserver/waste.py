@@ -210,7 +210,15 @@ class WasteSource:
         self.timezone = timezone or feed.timezone
 
     def pickup(
-        self, key: str, label: str, day: date, *, note: str = "", at: str | None = None, area=None, **data
+        self,
+        key: str,
+        label: str,
+        day: date,
+        *,
+        note: str = "",
+        at: str | None = None,
+        area: str | None = None,
+        **data,
     ) -> Item:
         """One collection: the reminder the evening before (naming the place `at`), its category, and `data`
         without empty values."""

@@ -124,7 +124,7 @@ def _documented(**operations: dict):
     """Give a view its operations (method -> operation) as the YAML apispec reads from the docstring."""
 
     def document(view):
-        view.__doc__ = f"{view.__doc__}\n---\n{yaml.safe_dump(operations, sort_keys=False)}"
+        view.__doc__ = f"{view.__doc__ or ''}\n---\n{yaml.safe_dump(operations, sort_keys=False)}"
         return view
 
     return document
