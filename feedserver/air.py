@@ -22,6 +22,12 @@ DEFAULT_STALE_AFTER = 3 * 3600
 # threshold and daily items leave the 48-hour window but stay in the feeds' history this long
 HISTORY_KEPT = timedelta(days=7)
 
+# The source contract's constants, alike for every air source (each module re-exports them).
+MASS_DELETION_GUARD = False  # readings are replaced by newer ones (see feedserver/guard.py)
+KEEP_GONE = HISTORY_KEPT  # threshold items stay in the feed after leaving the 48-hour window
+FILTERS = ("component", "station", "min_value")
+VOCABULARY = {"component": COMPONENTS}
+
 # Ozone: information threshold 180 µg/m³, alert threshold 240 µg/m³, both 1-hour means
 # (Directive 2008/50/EC Annex XII B; in German law 39. BImSchV § 9).
 # NO2: alert threshold 400 µg/m³ (Annex XII A); it has no information threshold. The directive counts it when
@@ -226,18 +232,14 @@ class AirItems:
 
     def _event_item(self, station: Station, component: str, reading: Reading, event: Crossing) -> Item:
         phrase = self.words[event.level.value].format(threshold=self._amount(event.threshold))
-        return make_item(
-            self.feed.id,
+        return self._reading_item(
+            station,
+            component,
+            reading,
             f"{station.code}|{component}|{event.level.value}|{_iso(reading.start)}",
+            {"kind": "threshold", "threshold": event.threshold, "level": event.level.value},
             title=f"{self._headline(station, component, reading)}: {phrase}",
             summary=self._summary(station, component, reading, event.threshold),
-            published=reading.end,
-            starts=reading.start,
-            ends=reading.end,
-            category=component,
-            area=station.code,
-            data=self._data(station, component, reading.value)
-            | {"kind": "threshold", "threshold": event.threshold, "level": event.level.value},
         )
 
     def _latest_item(
@@ -256,23 +258,31 @@ class AirItems:
             )
         latest = series[-1]
         thresholds = self.thresholds.get(component, Thresholds())
+        data = {
+            "kind": "reading",
+            "series": [[_iso(r.end), r.value] for r in series],
+            "stale": fetched_at - latest.end > self.stale_after,
+            "level": current_level(latest.value, thresholds),
+            "thresholds": {"info": thresholds.info, "alert": thresholds.alert},
+        }
+        return self._reading_item(
+            station, component, latest, key, data, title=self._headline(station, component, latest)
+        )
+
+    def _reading_item(
+        self, station: Station, component: str, reading: Reading, key: str, data: dict, **fields
+    ) -> Item:
+        """An item about one hourly reading: its hour, component and station, and `data` on top of theirs."""
         return make_item(
             self.feed.id,
             key,
-            title=self._headline(station, component, latest),
-            published=latest.end,
-            starts=latest.start,
-            ends=latest.end,
+            published=reading.end,
+            starts=reading.start,
+            ends=reading.end,
             category=component,
             area=station.code,
-            data=self._data(station, component, latest.value)
-            | {
-                "kind": "reading",
-                "series": [[_iso(r.end), r.value] for r in series],
-                "stale": fetched_at - latest.end > self.stale_after,
-                "level": current_level(latest.value, thresholds),
-                "thresholds": {"info": thresholds.info, "alert": thresholds.alert},
-            },
+            data=self._data(station, component, reading.value) | data,
+            **fields,
         )
 
     def _daily_items(self, station: Station, component: str, series: list[Reading]) -> list[Item]:
@@ -338,6 +348,32 @@ class AirItems:
             "value": value,
             "unit": UNIT,
         }
+
+
+class AirSource:
+    """The part every air source shares: the options of AirOptions and the items built from its readings."""
+
+    def __init__(
+        self,
+        feed: FeedInfo,
+        components=("o3",),
+        thresholds=None,
+        stale_after: int = DEFAULT_STALE_AFTER,
+        daily_summary: bool = False,
+    ):
+        self.feed = feed
+        self.components = normalize_components(components)
+        self.items = AirItems(feed, thresholds_for(self.components, thresholds), stale_after, daily_summary)
+
+    def build(
+        self, station: Station, measured: Iterable[tuple[str, Reading]], fetched_at: datetime
+    ) -> list[Item]:
+        """The station's items from (component, reading) pairs; components not configured are left out."""
+        readings: dict[str, list[Reading]] = {component: [] for component in self.components}
+        for component, reading in measured:
+            if component in readings:
+                readings[component].append(reading)
+        return self.items.build(station, readings, fetched_at)
 
 
 def _iso(moment: datetime) -> str:

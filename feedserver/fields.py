@@ -14,6 +14,7 @@ from .items import WasteCategory
 
 INTERVAL_PART = re.compile(r"(\d+)\s*([smhd])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+SERVICE_PATTERN = r"[a-z0-9][a-z0-9-]*\Z"  # a hosted waste app's `service` becomes part of a host name
 
 
 def parse_interval(text: str) -> int:

@@ -22,7 +22,7 @@ from .errors import FeedserverError, StorageError
 from .items import Item
 from .store_health import FAILURE_FIELDS, Unwritten, storage_error, write_probe
 from .stored import Changes, FeedState, Rendition
-from .tables import feeds, items, renditions
+from .tables import feeds, from_row, items, renditions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 GONE_RETENTION = timedelta(days=60)  # gone items are kept this long for history, then purged
@@ -347,20 +347,7 @@ def _canonical(value):
 
 
 def _row_item(row) -> Item:
-    return Item(
-        id=row["id"],
-        key=row["key"],
-        title=row["title"],
-        summary=row["summary"],
-        url=row["url"],
-        category=row["category"],
-        area=row["area"],
-        published=row["published"],
-        updated=row["updated"],
-        starts=row["starts"],
-        ends=row["ends"],
-        data=json.loads(row["data"]),
-    )
+    return from_row(Item, row, data=json.loads(row["data"]))
 
 
 def _chunks(values: list, size: int):
@@ -370,7 +357,4 @@ def _chunks(values: list, size: int):
 
 def _feed_state(row) -> FeedState:
     """A feeds row as a FeedState."""
-    values = dict(row)
-    values.pop("source")
-    values["validators"] = json.loads(values["validators"] or "{}")
-    return FeedState(**values)
+    return from_row(FeedState, row, validators=json.loads(row["validators"] or "{}"))

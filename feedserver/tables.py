@@ -1,8 +1,12 @@
-"""SQLAlchemy table definitions (the schema Alembic migrations create) and the column types they use."""
+"""SQLAlchemy table definitions (the schema Alembic migrations create), the column types they use, and the
+one mapper from a result row to the dataclass the storage modules hand out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -21,6 +25,15 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+
+T = TypeVar("T")
+
+
+def from_row(cls: type[T], row: Mapping[str, Any], **values: Any) -> T:
+    """A dataclass from a result row: each field from the column of its name, unless `values` gives it
+    (a converted or renamed column); a field neither has keeps its default. Other columns are ignored."""
+    columns = {f.name: row[f.name] for f in fields(cls) if f.init and f.name not in values and f.name in row}
+    return cls(**columns, **values)
 
 
 class UtcDateTime(TypeDecorator):
@@ -63,9 +76,19 @@ class DateOrDateTime(TypeDecorator):
 
 metadata = MetaData()
 
-feeds = Table(
+
+def _table(name: str, *columns_and_indexes) -> Table:
+    """A table of this schema (in `metadata`, which Alembic and create_all read)."""
+    return Table(name, metadata, *columns_and_indexes)
+
+
+def serial_id() -> Column:
+    """The integer primary key `id` the database numbers (a Column belongs to one table: one per call)."""
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+feeds = _table(
     "feeds",
-    metadata,
     Column("id", String(64), primary_key=True),
     Column("source", String(64), nullable=False),
     Column("validators", Text, nullable=False, default="{}"),
@@ -78,9 +101,8 @@ feeds = Table(
     Column("data_changed_at", UtcDateTime),
 )
 
-items = Table(
+items = _table(
     "items",
-    metadata,
     Column("feed_id", String(64), primary_key=True),
     Column("id", String(36), primary_key=True),
     Column("key", Text, nullable=False),
@@ -102,9 +124,8 @@ items = Table(
     Index("ix_items_feed_published", "feed_id", "published"),
 )
 
-renditions = Table(
+renditions = _table(
     "renditions",
-    metadata,
     Column("feed_id", String(64), primary_key=True),
     Column("format", String(16), primary_key=True),
     Column("body", LargeBinary, nullable=False),
@@ -118,10 +139,9 @@ renditions = Table(
 # --- editorial desk (issue 6): people, offices, API tokens, announcements with immutable versions ---------
 # SQL on these tables lives in feedserver/desk/records.py, the desk's storage module.
 
-desk_users = Table(
+desk_users = _table(
     "desk_users",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("name", String(64), nullable=False, unique=True),
     Column("role", String(16), nullable=False),  # author | approver | admin
     Column("password_hash", Text),  # werkzeug.security hash; NULL until `feedserver users password`
@@ -129,17 +149,15 @@ desk_users = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
-desk_user_offices = Table(
+desk_user_offices = _table(
     "desk_user_offices",
-    metadata,
     Column("user_id", Integer, ForeignKey("desk_users.id", ondelete="CASCADE"), primary_key=True),
     Column("office", String(64), primary_key=True),
 )
 
-desk_tokens = Table(
+desk_tokens = _table(
     "desk_tokens",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("user_id", Integer, ForeignKey("desk_users.id", ondelete="CASCADE"), nullable=False),
     Column("token_sha256", String(64), nullable=False, unique=True),  # the token itself is never stored
     Column("label", String(100), nullable=False, default=""),
@@ -147,10 +165,9 @@ desk_tokens = Table(
     Column("revoked_at", UtcDateTime),
 )
 
-announcements = Table(
+announcements = _table(
     "announcements",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("feed_id", String(64), nullable=False),
     Column("created_by", Integer, ForeignKey("desk_users.id"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -161,9 +178,8 @@ announcements = Table(
     Index("ix_announcements_feed", "feed_id"),
 )
 
-announcement_versions = Table(
+announcement_versions = _table(
     "announcement_versions",
-    metadata,
     Column("announcement_id", Integer, ForeignKey("announcements.id"), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("title", Text, nullable=False),
@@ -179,9 +195,8 @@ announcement_versions = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
-announcement_approvals = Table(
+announcement_approvals = _table(
     "announcement_approvals",
-    metadata,
     Column("announcement_id", Integer, primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("approver_id", Integer, ForeignKey("desk_users.id"), nullable=False),
@@ -192,10 +207,9 @@ announcement_approvals = Table(
     ),
 )
 
-desk_audit = Table(
+desk_audit = _table(
     "desk_audit",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("at", UtcDateTime, nullable=False),
     Column("actor_id", Integer, ForeignKey("desk_users.id")),  # NULL for the command line
     Column("actor", String(64), nullable=False),
@@ -210,10 +224,9 @@ desk_audit = Table(
 # --- desk access (issue 16): /admin sessions and the login throttle, in the database for every process ------
 # SQL on these tables lives in feedserver/desk/access_records.py.
 
-desk_sessions = Table(
+desk_sessions = _table(
     "desk_sessions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),  # what the user's session list shows
+    serial_id(),  # what the user's session list shows
     Column("sid_sha256", String(64), nullable=False, unique=True),  # the cookie's random id is never stored
     Column("user_id", Integer, ForeignKey("desk_users.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -224,9 +237,8 @@ desk_sessions = Table(
     Index("ix_desk_sessions_user", "user_id"),
 )
 
-desk_login_throttle = Table(
+desk_login_throttle = _table(
     "desk_login_throttle",
-    metadata,
     Column("key_sha256", String(64), primary_key=True),  # of "name:<login name>" or "address:<client>"
     Column("failures", Integer, nullable=False, default=0),  # in the window that began at window_start
     Column("window_start", UtcDateTime),
@@ -239,10 +251,9 @@ desk_login_throttle = Table(
 # --- push and social (issue 10): WebSub hub, ActivityPub actors, outbox queue, statistics -----------------
 # SQL on these tables lives in feedserver/push/records.py and feedserver/push/stats.py.
 
-websub_subscriptions = Table(
+websub_subscriptions = _table(
     "websub_subscriptions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("topic", String(2048), nullable=False),  # exactly as the subscriber sent it (it is echoed back)
     Column("callback", String(2048), nullable=False),
     Column("feed_id", String(64)),  # NULL for the catalogue topic
@@ -256,10 +267,9 @@ websub_subscriptions = Table(
     Index("ix_websub_feed", "feed_id"),
 )
 
-push_jobs = Table(
+push_jobs = _table(
     "push_jobs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    serial_id(),
     Column("kind", String(32), nullable=False),  # event, websub-verify, websub-deliver, ap-deliver
     Column("feed_id", String(64)),
     Column("subscription_id", Integer),
@@ -275,9 +285,8 @@ push_jobs = Table(
     Index("ix_push_jobs_due", "due_at"),
 )
 
-ap_actors = Table(
+ap_actors = _table(
     "ap_actors",
-    metadata,
     Column("feed_id", String(64), primary_key=True),
     Column("private_key_pem", Text, nullable=False),
     Column("public_key_pem", Text, nullable=False),
@@ -285,9 +294,8 @@ ap_actors = Table(
     Column("synced_at", UtcDateTime),  # first look at the feed's items: they are the backlog, not news
 )
 
-ap_followers = Table(
+ap_followers = _table(
     "ap_followers",
-    metadata,
     Column("feed_id", String(64), primary_key=True),
     Column("actor", String(2048), primary_key=True),
     Column("inbox", String(2048), nullable=False),
@@ -295,9 +303,8 @@ ap_followers = Table(
     Column("followed_at", UtcDateTime, nullable=False),
 )
 
-ap_notes = Table(
+ap_notes = _table(
     "ap_notes",
-    metadata,
     Column("feed_id", String(64), primary_key=True),
     Column("item_id", String(36), primary_key=True),
     Column("note", Text, nullable=False),  # the Note JSON as announced, so Delete and GET match it
@@ -307,9 +314,8 @@ ap_notes = Table(
     Index("ix_ap_notes_feed_published", "feed_id", "published_at"),
 )
 
-stats_daily = Table(
+stats_daily = _table(
     "stats_daily",
-    metadata,
     Column("day", Date, primary_key=True),
     Column("feed_id", String(64), primary_key=True),
     Column("format", String(16), primary_key=True),  # rss, atom, json, ics, or activitypub (followers)

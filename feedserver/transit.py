@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from .items import FeedInfo, Item, make_item
 
 WORDS = {
     "de": {"line": "Linie", "trip": "Fahrt", "from": "ab", "cancelled": "fällt aus"},
@@ -38,3 +41,56 @@ def cancel_title(language, line, direction, stop, at: datetime | None, trip_id=N
 
 
 HISTORY_KEPT = timedelta(hours=3)  # a passed trip's delay stays in the feeds this long
+
+# The source contract's constants, alike for every transit source (each module re-exports them).
+MASS_DELETION_GUARD = False  # departures come and go every minute (see feedserver/guard.py)
+KEEP_GONE = HISTORY_KEPT  # a passed trip leaves the current view but stays in the feeds this long
+FILTERS = ("line", "stop", "min_delay", "type")
+
+
+@dataclass(frozen=True)
+class Departure:
+    """One trip at one stop as a delay or cancellation item tells of it."""
+
+    trip_id: str
+    line: str | None
+    route_id: str | None
+    direction: str | None
+    stop_id: str | None
+    stop_name: str | None
+    at: datetime | None  # the scheduled time at the stop, in the network's zone
+    delay: int | None  # seconds; None for a cancellation
+
+
+def departure_item(feed: FeedInfo, key: str, kind: str, trip: Departure, published: datetime, **data) -> Item:
+    """The item of a delay or a cancellation ("delay" or "cancellation"): the SMS line and the data every
+    transit source gives, then `data`."""
+    language = feed.language
+    minutes = trip.delay // 60 if trip.delay is not None else None
+    if kind == "delay":
+        title = delay_title(
+            language, trip.line, trip.direction, minutes, trip.stop_name, trip.at, trip.trip_id
+        )
+    else:
+        title = cancel_title(language, trip.line, trip.direction, trip.stop_name, trip.at, trip.trip_id)
+    return make_item(
+        feed.id,
+        key,
+        title=title,
+        published=published,
+        updated=published,
+        category=kind,
+        area=trip.line,
+        starts=trip.at,
+        data={
+            "type": kind,
+            "line": trip.line,
+            "route_id": trip.route_id,
+            "stop_id": trip.stop_id,
+            "stop_name": trip.stop_name,
+            "delay_minutes": minutes,
+            "delay_seconds": trip.delay,
+            "trip_id": trip.trip_id,
+            **data,
+        },
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from .items import WasteCategory
+from .items import FeedInfo, Item, WasteCategory, make_item
 from .sanitize import fold  # noqa: F401 - the sources import it from here
 
 # Checked in order: more specific words first ("Weihnachtsbaum" before "baum", "Bioabfall" before "abfall").
@@ -186,3 +186,52 @@ def pickup_summary(label: str, day: date, language: str, note: str = "") -> str:
         else (f"{label}: collection on {format_day(day, 'en')}.")
     )
     return f"{text} {note.strip()}".strip()
+
+
+class WasteSource:
+    """The part every waste source shares: the options of WasteOptions and the item of one pickup.
+
+    A source's constructor takes its own options and hands the shared ones (`categories`, `reminder`,
+    `timezone`) on as keywords.
+    """
+
+    def __init__(self, feed: FeedInfo, categories=None, reminder: time = time(18, 0), timezone=None):
+        self.feed = feed
+        self.categories = categories or {}
+        self.reminder = reminder
+        self.timezone = timezone or feed.timezone
+
+    def pickup(
+        self,
+        key: str,
+        label: str,
+        day: date,
+        *,
+        note: str = "",
+        at: str | None = None,
+        area: str | None = None,
+        **data,
+    ) -> Item:
+        """One collection: the reminder the evening before (naming the place `at`), its category, and `data`
+        without empty values."""
+        language = self.feed.language
+        return make_item(
+            self.feed.id,
+            key,
+            title=reminder_title(label, language, at),
+            published=reminder_time(day, self.reminder, self.timezone),
+            summary=pickup_summary(label, day, language, note),
+            category=categorize(label, self.categories),
+            area=area,
+            starts=day,
+            data={"label": label} | {name: value for name, value in data.items() if value},
+        )
+
+
+def by_day(items: Iterable[Item | None]) -> list[Item]:
+    """Pickups sorted by day, the first of each key kept (upstreams repeat entries), None left out."""
+    pickups: dict[str, Item] = {}
+    for item in items:
+        if item is not None:
+            pickups.setdefault(item.key, item)
+    return sorted(pickups.values(), key=lambda i: (i.starts, i.key))

@@ -6,16 +6,16 @@ import difflib
 import json
 import re
 from dataclasses import replace
-from datetime import date, time
+from datetime import date
 from typing import Any
 
 from marshmallow import fields, validate
 
 from feedserver.errors import NotModified, OptionError, ParseError, UpstreamError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import Url, WasteOptions
-from feedserver.items import FeedInfo, Item, make_item
-from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
+from feedserver.fields import SERVICE_PATTERN, Url, WasteOptions
+from feedserver.items import FeedInfo, Item
+from feedserver.waste import WasteSource, by_day, fold
 
 KIND = "waste"
 TITLE = "AbfallNavi (regio iT)"
@@ -24,7 +24,6 @@ FILTERS = ("category", "area")
 DEFAULT_BASE_URL = "https://{service}-abfallapp.regioit.de/abfall-app-{service}/rest"
 # Some services only answer on the shared host (their own subdomain no longer resolves).
 FALLBACK_BASE_URL = "https://abfallapp.regioit.de/abfall-app-{service}/rest"
-SERVICE_PATTERN = r"[a-z0-9][a-z0-9-]*\Z"  # it becomes part of a host name
 MAX_SUGGESTIONS = 5
 HEX_COLOUR = re.compile(r"[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8}")
 
@@ -40,7 +39,7 @@ class Options(WasteOptions):
 OPTIONS = Options
 
 
-class Source:
+class Source(WasteSource):
     def __init__(
         self,
         feed: FeedInfo,
@@ -49,11 +48,9 @@ class Source:
         street: str,
         house_number: str | None = None,
         base_url: str | None = None,
-        categories=None,
-        reminder: time = time(18, 0),
-        timezone=None,
+        **waste,
     ):
-        self.feed = feed
+        super().__init__(feed, **waste)
         self.service = service
         self.place = place
         self.street = street
@@ -63,9 +60,6 @@ class Source:
             if base_url
             else [service_url(service, DEFAULT_BASE_URL), service_url(service, FALLBACK_BASE_URL)]
         )
-        self.categories = categories or {}
-        self.reminder = reminder
-        self.timezone = timezone or feed.timezone
 
     def fetch(self, http: Http) -> Payload:
         """Resolve place, street and house number to an id, then download its dates and the waste types.
@@ -134,11 +128,7 @@ class Source:
         fraktionen = {
             str(record["id"]): record for record in load_records(related, "fraktionen") if "id" in record
         }
-        pickups: dict[str, Item] = {}
-        for termin in termine:
-            for item in self._items(termin, fraktionen):
-                pickups.setdefault(item.key, item)
-        return sorted(pickups.values(), key=lambda i: (i.starts, i.key))
+        return by_day(item for termin in termine for item in self._items(termin, fraktionen))
 
     def _items(self, termin: dict[str, Any], fraktionen: dict[str, dict[str, Any]]) -> list[Item]:
         day = parse_day(termin.get("datum"))
@@ -150,20 +140,8 @@ class Source:
             label = str(fraktion.get("name") or f"Fraktion {fraktion_id}").strip()
             area = str(bezirk.get("name") or "").strip() or None
             colour = hex_colour(fraktion.get("farbeRgb"))
-            language = self.feed.language
-            items.append(
-                make_item(
-                    self.feed.id,
-                    f"{day.isoformat()}|{fraktion_id}|{area or ''}",
-                    title=reminder_title(label, language),
-                    published=reminder_time(day, self.reminder, self.timezone),
-                    summary=pickup_summary(label, day, language, note),
-                    category=categorize(label, self.categories),
-                    area=area,
-                    starts=day,
-                    data={"label": label, "colour": colour} if colour else {"label": label},
-                )
-            )
+            key = f"{day.isoformat()}|{fraktion_id}|{area or ''}"
+            items.append(self.pickup(key, label, day, note=note, area=area, colour=colour))
         return items
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -14,8 +14,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url, WasteOptions
-from feedserver.items import FeedInfo, Item, make_item
-from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
+from feedserver.items import FeedInfo, Item
+from feedserver.waste import WasteSource, by_day, fold
 
 KIND = "waste"
 TITLE = "CSV waste calendar"
@@ -50,7 +50,7 @@ class Options(WasteOptions):
 OPTIONS = Options
 
 
-class Source:
+class Source(WasteSource):
     def __init__(
         self,
         feed: FeedInfo,
@@ -59,19 +59,14 @@ class Source:
         delimiter: str | None = None,
         encoding: str = "utf-8",
         date_format: str | None = None,
-        categories=None,
-        reminder: time = time(18, 0),
-        timezone=None,
+        **waste,
     ):
-        self.feed = feed
+        super().__init__(feed, **waste)
         self.url = url
         self.columns = columns
         self.delimiter = delimiter
         self.encoding = encoding
         self.date_format = date_format
-        self.categories = categories or {}
-        self.reminder = reminder
-        self.timezone = timezone or feed.timezone
 
     def fetch(self, http: Http) -> Payload:
         """Download the table (conditional GET: a 304 means nothing changed)."""
@@ -90,14 +85,10 @@ class Source:
             raise ParseError("the CSV table is empty")
         positions = column_positions(header, self.columns)
         zone = ZoneInfo(self.timezone)
-        pickups: dict[str, Item] = {}
-        for row in rows:
-            item = self._item(row, positions, zone, rows.line_num)
-            if item is not None:
-                pickups.setdefault(item.key, item)
+        pickups = by_day(self._item(row, positions, zone, rows.line_num) for row in rows)
         if not pickups:
             raise ParseError("the CSV table has no row with both a date and a waste type")
-        return sorted(pickups.values(), key=lambda i: (i.starts, i.key))
+        return pickups
 
     def _item(self, row: list[str], positions: dict[str, int], zone: ZoneInfo, line: int) -> Item | None:
         cells = {key: (row[index].strip() if index < len(row) else "") for key, index in positions.items()}
@@ -109,17 +100,8 @@ class Source:
         except ValueError as exc:
             raise ParseError(f"line {line}: cannot read the date {raw_day!r}") from exc
         area = cells.get("area") or None
-        language = self.feed.language
-        return make_item(
-            self.feed.id,
-            f"{day.isoformat()}|{fold(label)}|{fold(area or '')}",
-            title=reminder_title(label, language, area),
-            published=reminder_time(day, self.reminder, self.timezone),
-            summary=pickup_summary(label, day, language),
-            category=categorize(label, self.categories),
-            area=area,
-            starts=day,
-            data={"label": label},
+        return self.pickup(
+            f"{day.isoformat()}|{fold(label)}|{fold(area or '')}", label, day, at=area, area=area
         )
 
 

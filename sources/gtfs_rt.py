@@ -8,7 +8,7 @@ still on time. The item's key is trip_id + service day, so a growing delay updat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,17 +19,17 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Interval, TimeZone, Url
-from feedserver.items import FeedInfo, Item, make_item
-from feedserver.transit import HISTORY_KEPT, cancel_title, delay_title
+from feedserver.items import FeedInfo, Item
+from feedserver.transit import FILTERS as FILTERS
+from feedserver.transit import KEEP_GONE as KEEP_GONE
+from feedserver.transit import MASS_DELETION_GUARD as MASS_DELETION_GUARD
+from feedserver.transit import Departure, departure_item
 
 from ._gtfs_alerts import alert_item
 from ._gtfs_static import Context, load_static, service_day_start
 
-KIND = "transit"
-MASS_DELETION_GUARD = False  # departures come and go every minute (see feedserver/guard.py)
-KEEP_GONE = HISTORY_KEPT  # a passed trip leaves the current view but stays in the feeds this long
+KIND = "transit"  # FILTERS, KEEP_GONE and MASS_DELETION_GUARD: the transit kind's, imported
 TITLE = "GTFS-Realtime delays and alerts"
-FILTERS = ("line", "stop", "min_delay", "type")
 VOCABULARY = {"type": ("delay", "cancellation", "alert")}
 PROTOBUF_TYPES = (
     "application/x-protobuf",
@@ -110,15 +110,7 @@ class Source:
         if self.alerts_url:
             related["alerts"] = http.get(self.alerts_url, expect=PROTOBUF_TYPES, reuse=True)
         main = related.get("trip_updates") or related["alerts"]
-        return Payload(
-            body=main.body,
-            url=main.url,
-            status=main.status,
-            content_type=main.content_type,
-            fetched_at=main.fetched_at,
-            related=related,
-            not_modified=main.not_modified,
-        )
+        return replace(main, related=related)
 
     def data_age(self, payload: Payload) -> float | None:
         """Seconds the realtime data had aged when fetched (by its header timestamp), for the core."""
@@ -177,32 +169,15 @@ class Source:
         stop_name = context.stop_name(stop_id) if stop_id else None
         scheduled = stop.scheduled if stop else None
         at = datetime.fromtimestamp(scheduled, context.zone) if scheduled is not None else None
-        minutes = delay // 60 if delay is not None else None
-        if kind == "delay":
-            title = delay_title(context.language, line, direction, minutes, stop_name, at, trip_id)
-        else:
-            title = cancel_title(context.language, line, direction, stop_name, at, trip_id)
-        return make_item(
-            self.feed.id,
+        departure = Departure(trip_id, line, route_id, direction, stop_id, stop_name, at, delay)
+        return departure_item(
+            self.feed,
             key,
-            title=title,
-            published=context.published,
-            updated=context.published,
-            category=kind,
-            area=line,
-            starts=at,
-            data={
-                "type": kind,
-                "line": line,
-                "route_id": route_id,
-                "stop_id": stop_id,
-                "stop_name": stop_name,
-                "delay_minutes": minutes,
-                "delay_seconds": delay,
-                "trip_id": trip_id,
-                "start_date": f"{day:%Y%m%d}",
-                **context.header_data(),
-            },
+            kind,
+            departure,
+            context.published,
+            start_date=f"{day:%Y%m%d}",
+            **context.header_data(),
         )
 
 

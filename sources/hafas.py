@@ -19,14 +19,14 @@ from marshmallow import Schema, fields, validate
 from feedserver.errors import ParseError, UpstreamError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Interval, TimeZone, Url
-from feedserver.items import FeedInfo, Item, make_item
-from feedserver.transit import HISTORY_KEPT, cancel_title, delay_title
+from feedserver.items import FeedInfo, Item
+from feedserver.transit import FILTERS as FILTERS
+from feedserver.transit import KEEP_GONE as KEEP_GONE
+from feedserver.transit import MASS_DELETION_GUARD as MASS_DELETION_GUARD
+from feedserver.transit import Departure, departure_item
 
-KIND = "transit"
-MASS_DELETION_GUARD = False  # departures come and go every minute (see feedserver/guard.py)
-KEEP_GONE = HISTORY_KEPT  # a passed trip leaves the current view but stays in the feeds this long
+KIND = "transit"  # FILTERS, KEEP_GONE and MASS_DELETION_GUARD: the transit kind's, imported
 TITLE = "HAFAS departure board delays"
-FILTERS = ("line", "stop", "min_delay", "type")
 VOCABULARY = {"type": ("delay", "cancellation")}
 JSON_TYPES = ("application/json", "text/json", "text/plain")
 SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
@@ -166,35 +166,18 @@ class Source:
             kind = "delay"
         else:
             return None
-        language = self.feed.language
         stop_id, stop_name = stop
-        local = planned.astimezone(self.zone)
-        minutes = delay // 60 if kind == "delay" else None
-        if kind == "delay":
-            title = delay_title(language, line, direction, minutes, stop_name, local, trip_id)
-        else:
-            title = cancel_title(language, line, direction, stop_name, local, trip_id)
-        return make_item(
-            self.feed.id,
+        shown_delay = delay if kind == "delay" else None  # a cancelled departure has no delay to tell
+        at = planned.astimezone(self.zone)
+        departure = Departure(trip_id, line, route_id, direction, stop_id, stop_name, at, shown_delay)
+        return departure_item(
+            self.feed,
             f"{kind}|{trip_id}|{planned.isoformat()}",
-            title=title,
-            published=published,
-            updated=published,
-            category=kind,
-            area=line,
-            starts=local,
-            data={
-                "type": kind,
-                "line": line,
-                "route_id": route_id,
-                "stop_id": stop_id,
-                "stop_name": stop_name,
-                "delay_minutes": minutes,
-                "delay_seconds": delay if kind == "delay" else None,
-                "trip_id": trip_id,
-                "header_timestamp": int(published.timestamp()),
-                "header_time": published.astimezone(UTC).isoformat(),
-            },
+            kind,
+            departure,
+            published,
+            header_timestamp=int(published.timestamp()),
+            header_time=published.astimezone(UTC).isoformat(),
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -11,8 +11,8 @@ import recurring_ical_events
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url, WasteOptions
-from feedserver.items import FeedInfo, Item, make_item
-from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
+from feedserver.items import FeedInfo, Item
+from feedserver.waste import WasteSource, by_day, fold
 
 KIND = "waste"
 TITLE = "iCalendar waste calendar"
@@ -40,15 +40,10 @@ class Options(WasteOptions):
 OPTIONS = Options
 
 
-class Source:
-    def __init__(
-        self, feed: FeedInfo, url: str, categories=None, reminder: time = time(18, 0), timezone=None
-    ):
-        self.feed = feed
+class Source(WasteSource):
+    def __init__(self, feed: FeedInfo, url: str, **waste):
+        super().__init__(feed, **waste)
         self.url = url
-        self.categories = categories or {}
-        self.reminder = reminder
-        self.timezone = timezone or feed.timezone
 
     def fetch(self, http: Http) -> Payload:
         """Download the calendar (conditional GET: a 304 means nothing changed)."""
@@ -58,12 +53,7 @@ class Source:
         """One Item per collection day and waste type; raise ParseError on anything that is not a calendar."""
         calendar = parse_calendar(payload.body)
         zone = ZoneInfo(self.timezone)
-        pickups: dict[str, Item] = {}
-        for event in occurrences(calendar, payload.fetched_at):
-            item = self._item(event, zone)
-            if item is not None:
-                pickups.setdefault(item.key, item)
-        return sorted(pickups.values(), key=lambda i: (i.starts, i.key))
+        return by_day(self._item(event, zone) for event in occurrences(calendar, payload.fetched_at))
 
     def _item(self, event, zone: ZoneInfo) -> Item | None:
         label = str(event.get("SUMMARY", "")).strip()
@@ -72,17 +62,8 @@ class Source:
             return None
         day = local_day(start.dt, zone)
         place = str(event.get("LOCATION", "")).strip() or None
-        language = self.feed.language
-        return make_item(
-            self.feed.id,
-            f"{day.isoformat()}|{fold(label)}",
-            title=reminder_title(label, language, place),
-            published=reminder_time(day, self.reminder, self.timezone),
-            summary=pickup_summary(label, day, language, str(event.get("DESCRIPTION", ""))),
-            category=categorize(label, self.categories),
-            starts=day,
-            data={"label": label, "place": place} if place else {"label": label},
-        )
+        note = str(event.get("DESCRIPTION", ""))
+        return self.pickup(f"{day.isoformat()}|{fold(label)}", label, day, note=note, at=place, place=place)
 
 
 def parse_calendar(body: bytes) -> icalendar.Calendar:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
 from feedserver.errors import NotModified, OptionError, ParseError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import Url, WasteOptions
-from feedserver.items import FeedInfo, Item, make_item
-from feedserver.waste import categorize, fold, pickup_summary, reminder_time, reminder_title
+from feedserver.fields import SERVICE_PATTERN, Url, WasteOptions
+from feedserver.items import FeedInfo, Item
+from feedserver.waste import WasteSource, by_day, fold
 
 # The JSON handling and colour rules are the same as AbfallNavi's; sharing them keeps both sources consistent.
 from sources.abfallnavi import hex_colour, load_records, parse_day
@@ -22,7 +21,6 @@ TITLE = "Jumomind / MyMüll"
 FILTERS = ("category", "area")
 
 DEFAULT_BASE_URL = "https://{service}.jumomind.com/mmapp/api.php"
-SERVICE_PATTERN = r"[a-z0-9][a-z0-9-]*\Z"  # it becomes part of a host name
 DATES_WEEKS = "3"  # the apps send ws=3; it is part of the request the service expects
 
 
@@ -48,25 +46,14 @@ class Options(WasteOptions):
 OPTIONS = Options
 
 
-class Source:
+class Source(WasteSource):
     def __init__(
-        self,
-        feed: FeedInfo,
-        service: str,
-        city_id: str,
-        area_id: str,
-        base_url: str | None = None,
-        categories=None,
-        reminder: time = time(18, 0),
-        timezone=None,
+        self, feed: FeedInfo, service: str, city_id: str, area_id: str, base_url: str | None = None, **waste
     ):
-        self.feed = feed
+        super().__init__(feed, **waste)
         self.city_id = str(city_id)
         self.area_id = str(area_id)
         self.base_url = base_url or DEFAULT_BASE_URL.replace("{service}", service)
-        self.categories = categories or {}
-        self.reminder = reminder
-        self.timezone = timezone or feed.timezone
 
     def fetch(self, http: Http) -> Payload:
         """Download the area's waste types and its collection dates.
@@ -92,11 +79,7 @@ class Source:
         if related is None:
             raise ParseError("the trash response is missing from the payload")
         types = {str(t["name"]): t for t in load_records(related, "trash") if t.get("name")}
-        pickups: dict[str, Item] = {}
-        for entry in dates:
-            item = self._item(entry, types)
-            pickups.setdefault(item.key, item)
-        return sorted(pickups.values(), key=lambda i: (i.starts, i.key))
+        return by_day(self._item(entry, types) for entry in dates)
 
     def _item(self, entry: dict[str, Any], types: dict[str, dict[str, Any]]) -> Item:
         day = parse_day(entry.get("day"))
@@ -106,14 +89,7 @@ class Source:
         if not label:
             raise ParseError(f"date {entry.get('id')}: neither a title nor a known trash_name")
         colour = hex_colour(entry.get("color")) or hex_colour(kind.get("color"))
-        language = self.feed.language
-        return make_item(
-            self.feed.id,
-            f"{day.isoformat()}|{trash_name or fold(label)}",
-            title=reminder_title(label, language),
-            published=reminder_time(day, self.reminder, self.timezone),
-            summary=pickup_summary(label, day, language, str(entry.get("description") or "")),
-            category=categorize(label, self.categories),
-            starts=day,
-            data={"label": label, "colour": colour} if colour else {"label": label},
+        note = str(entry.get("description") or "")
+        return self.pickup(
+            f"{day.isoformat()}|{trash_name or fold(label)}", label, day, note=note, colour=colour
         )

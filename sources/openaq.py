@@ -11,31 +11,18 @@ from datetime import UTC, datetime, timedelta
 from marshmallow import fields
 from marshmallow.validate import Range
 
-from feedserver.air import (
-    COMPONENTS,
-    DEFAULT_STALE_AFTER,
-    HISTORY_KEPT,
-    WINDOW,
-    AirItems,
-    AirOptions,
-    Reading,
-    Station,
-    normalize_component,
-    normalize_components,
-    thresholds_for,
-    to_micrograms,
-)
+from feedserver.air import FILTERS as FILTERS
+from feedserver.air import KEEP_GONE as KEEP_GONE
+from feedserver.air import MASS_DELETION_GUARD as MASS_DELETION_GUARD
+from feedserver.air import VOCABULARY as VOCABULARY
+from feedserver.air import WINDOW, AirOptions, AirSource, Reading, Station, normalize_component, to_micrograms
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Secret, Url
 from feedserver.items import FeedInfo, Item
 
-KIND = "air"
-MASS_DELETION_GUARD = False  # readings are replaced by newer ones (see feedserver/guard.py)
-KEEP_GONE = HISTORY_KEPT  # threshold items stay in the feed after leaving the 48-hour window
+KIND = "air"  # FILTERS, VOCABULARY, KEEP_GONE and MASS_DELETION_GUARD: the air kind's, imported
 TITLE = "OpenAQ location"
-FILTERS = ("component", "station", "min_value")
-VOCABULARY = {"component": COMPONENTS}
 BASE_URL = "https://api.openaq.org"
 PAGE_LIMIT = 1000  # one page holds 48 hourly values even from sensors that report every few minutes
 HOUR = timedelta(hours=1)
@@ -50,24 +37,15 @@ class Options(AirOptions):
 OPTIONS = Options
 
 
-class Source:
+class Source(AirSource):
     def __init__(
-        self,
-        feed: FeedInfo,
-        location_id: int,
-        api_key: str | None = None,
-        components=("o3",),
-        thresholds=None,
-        base_url: str = BASE_URL,
-        stale_after: int = DEFAULT_STALE_AFTER,
-        daily_summary: bool = False,
+        self, feed: FeedInfo, location_id: int, api_key: str | None = None, base_url: str = BASE_URL, **air
     ):
-        self.feed = feed
+        """`air`: the options of every air source (AirOptions: components, thresholds, ...)."""
+        super().__init__(feed, **air)
         self.location_id = int(location_id)
         self.api_key = api_key
-        self.components = normalize_components(components)
         self.base_url = base_url.rstrip("/")
-        self.items = AirItems(feed, thresholds_for(self.components, thresholds), stale_after, daily_summary)
 
     def fetch(self, http: Http) -> Payload:
         """The location (for its sensors), plus each wanted sensor's measurements of the last 48 hours.
@@ -100,12 +78,10 @@ class Source:
         station = Station(code=code, name=str(record.get("name") or code))
         if not payload.related:
             raise ParseError("no sensor measurements came with the location")
-        readings: dict[str, list[Reading]] = {component: [] for component in self.components}
-        for response in payload.related.values():
-            for component, reading in measurements(load_json(response)):
-                if component in readings:
-                    readings[component].append(reading)
-        return self.items.build(station, readings, payload.fetched_at)
+        measured = (
+            pair for response in payload.related.values() for pair in measurements(load_json(response))
+        )
+        return self.build(station, measured, payload.fetched_at)
 
 
 def load_json(payload: Payload) -> dict:

@@ -13,31 +13,18 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from marshmallow import fields
 from marshmallow.validate import Length, OneOf
 
-from feedserver.air import (
-    COMPONENTS,
-    DEFAULT_STALE_AFTER,
-    HISTORY_KEPT,
-    UNIT,
-    WINDOW,
-    AirItems,
-    AirOptions,
-    Reading,
-    Station,
-    normalize_components,
-    thresholds_for,
-    to_micrograms,
-)
+from feedserver.air import FILTERS as FILTERS
+from feedserver.air import KEEP_GONE as KEEP_GONE
+from feedserver.air import MASS_DELETION_GUARD as MASS_DELETION_GUARD
+from feedserver.air import UNIT, WINDOW, AirOptions, AirSource, Reading, Station, to_micrograms
+from feedserver.air import VOCABULARY as VOCABULARY
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url
 from feedserver.items import FeedInfo, Item
 
-KIND = "air"
-MASS_DELETION_GUARD = False  # readings are replaced by newer ones (see feedserver/guard.py)
-KEEP_GONE = HISTORY_KEPT  # threshold items stay in the feed after leaving the 48-hour window
+KIND = "air"  # FILTERS, VOCABULARY, KEEP_GONE and MASS_DELETION_GUARD: the air kind's, imported
 TITLE = "Umweltbundesamt air quality station"
-FILTERS = ("component", "station", "min_value")
-VOCABULARY = {"component": COMPONENTS}
 BASE_URL = "https://www.umweltbundesamt.de/api/air_data/v2"
 
 COMPONENT_IDS = {"pm10": 1, "co": 2, "o3": 3, "so2": 4, "no2": 5, "pm2.5": 9}
@@ -61,24 +48,15 @@ class Options(AirOptions):
 OPTIONS = Options
 
 
-class Source:
+class Source(AirSource):
     def __init__(
-        self,
-        feed: FeedInfo,
-        station: str,
-        components=("o3",),
-        thresholds=None,
-        base_url: str = BASE_URL,
-        stale_after: int = DEFAULT_STALE_AFTER,
-        daily_summary: bool = False,
-        endpoint: str = "measures",
+        self, feed: FeedInfo, station: str, base_url: str = BASE_URL, endpoint: str = "measures", **air
     ):
-        self.feed = feed
+        """`air`: the options of every air source (AirOptions: components, thresholds, ...)."""
+        super().__init__(feed, **air)
         self.station = str(station).strip()
-        self.components = normalize_components(components)
         self.base_url = base_url.rstrip("/")
         self.endpoint = endpoint
-        self.items = AirItems(feed, thresholds_for(self.components, thresholds), stale_after, daily_summary)
 
     def fetch(self, http: Http) -> Payload:
         """The station list (to resolve the station), plus its readings of the last 48 hours as `related`.
@@ -116,12 +94,12 @@ class Source:
         station_id, station = find_station(load_json(payload), self.station)
         if not payload.related:
             raise ParseError("no /measures/json or /airquality/json response came with the station list")
-        readings: dict[str, list[Reading]] = {component: [] for component in self.components}
-        for response in payload.related.values():
-            for component, reading in measurements(load_json(response), station_id, station.code):
-                if component in readings:
-                    readings[component].append(reading)
-        return self.items.build(station, readings, payload.fetched_at)
+        measured = (
+            pair
+            for response in payload.related.values()
+            for pair in measurements(load_json(response), station_id, station.code)
+        )
+        return self.build(station, measured, payload.fetched_at)
 
 
 def uba_time_to_utc(text: str) -> datetime:

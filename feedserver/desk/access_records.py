@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
-from ..tables import desk_login_throttle, desk_sessions
+from ..tables import desk_login_throttle, desk_sessions, from_row
 from .throttle import Attempts
 
 
@@ -96,15 +96,7 @@ def purge_sessions(conn: Connection, ended_before: datetime, started_before: dat
 
 
 def _session(row) -> SessionRecord:
-    return SessionRecord(
-        row["id"],
-        row["user_id"],
-        row["created_at"],
-        row["last_seen_at"],
-        row["address"],
-        row["agent"],
-        row["revoked_at"],
-    )
+    return from_row(SessionRecord, row)
 
 
 # --- login throttle -------------------------------------------------------------------------------------
@@ -127,7 +119,7 @@ def attempts(conn: Connection, key_sha256: str) -> Attempts:
     row = conn.execute(query).mappings().first()
     if row is None:
         return Attempts()
-    return Attempts(row["failures"], row["window_start"], row["lockouts"], row["locked_until"])
+    return from_row(Attempts, row)
 
 
 def save_attempts(conn: Connection, key_sha256: str, state: Attempts, now: datetime) -> None:

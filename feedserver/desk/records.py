@@ -23,6 +23,7 @@ from ..tables import (
     desk_tokens,
     desk_user_offices,
     desk_users,
+    from_row,
 )
 from .access_records import revoke_user_sessions
 from .rules import Announcement, User, Version
@@ -88,7 +89,7 @@ def _one_user(conn: Connection, where: ColumnElement) -> User | None:
     offices = conn.execute(
         select(desk_user_offices.c.office).where(desk_user_offices.c.user_id == row["id"])
     ).scalars()
-    return User(row["id"], row["name"], row["role"], frozenset(offices), bool(row["active"]))
+    return from_row(User, row, offices=frozenset(offices), active=bool(row["active"]))
 
 
 def set_password_hash(conn: Connection, user_id: int, password_hash: str, now: datetime) -> None:
@@ -283,13 +284,11 @@ def _load(conn: Connection, where, limit: int | None = MAX_LISTED) -> list[Annou
     names = dict(conn.execute(select(desk_users.c.id, desk_users.c.name)).all())
     versions = _versions(conn, [row["id"] for row in rows], names)
     return [
-        Announcement(
-            id=row["id"],
-            feed_id=row["feed_id"],
+        from_row(
+            Announcement,
+            row,
             created_by=names.get(row["created_by"], "?"),
-            created_at=row["created_at"],
             versions=tuple(versions.get(row["id"], ())),
-            withdrawn_at=row["withdrawn_at"],
             withdrawn_by=names.get(row["withdrawn_by"]) if row["withdrawn_by"] else None,
         )
         for row in rows
@@ -313,23 +312,14 @@ def _versions(conn: Connection, ids: list[int], names: dict[int, str]) -> dict[i
 
 
 def _version(row, names: dict[int, str]) -> Version:
-    return Version(
+    return from_row(
+        Version,
+        row,
         number=row["version"],
-        title=row["title"],
-        text=row["text"],
-        link=row["link"],
-        starts=row["starts"],
-        ends=row["ends"],
-        publish_at=row["publish_at"],
-        expires=row["expires"],
         crisis=bool(row["crisis"]),
         targets=tuple(json.loads(row["targets"] or "[]")),
-        author_id=row["author_id"],
         author=names.get(row["author_id"], "?"),
-        created_at=row["created_at"],
-        approver_id=row["approver_id"],
         approver=names.get(row["approver_id"]) if row["approver_id"] else None,
-        approved_at=row["approved_at"],
     )
 
 

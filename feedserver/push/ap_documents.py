@@ -105,41 +105,30 @@ def note_document(settings: Settings, feed: FeedSettings, item: Item) -> dict:
 
 def create_activity(note: dict) -> dict:
     """Create{Note}: how a new item reaches followers."""
-    return {
-        "@context": AS_CONTEXT,
-        "id": note["id"] + "/activity",
-        "type": "Create",
-        "actor": note["attributedTo"],
-        "published": note["published"],
-        "to": note["to"],
-        "cc": note["cc"],
-        "object": note,
-    }
+    return _activity(
+        "Create",
+        note["id"] + "/activity",
+        note["attributedTo"],
+        published=note["published"],
+        to=note["to"],
+        cc=note["cc"],
+        object=note,
+    )
 
 
 def delete_activity(note: dict) -> dict:
     """Delete{Tombstone}: an item was withdrawn or left the feed."""
-    return {
-        "@context": AS_CONTEXT,
-        "id": note["id"] + "#delete",
-        "type": "Delete",
-        "actor": note["attributedTo"],
-        "to": [PUBLIC],
-        "object": {"id": note["id"], "type": "Tombstone"},
-    }
+    tombstoned = {"id": note["id"], "type": "Tombstone"}
+    return _activity("Delete", note["id"] + "#delete", note["attributedTo"], to=[PUBLIC], object=tombstoned)
 
 
 def accept_activity(settings: Settings, feed_id: str, follow: dict) -> dict:
     """Accept{Follow}: every follow is accepted at once."""
     actor = actor_url(settings, feed_id)
     follow_id = str(follow.get("id", ""))
-    return {
-        "@context": AS_CONTEXT,
-        "id": f"{actor}#accepts/{hashlib.sha256(follow_id.encode()).hexdigest()[:24]}",
-        "type": "Accept",
-        "actor": actor,
-        "object": {k: follow[k] for k in ("id", "type", "actor", "object") if k in follow},
-    }
+    activity_id = f"{actor}#accepts/{hashlib.sha256(follow_id.encode()).hexdigest()[:24]}"
+    accepted = {k: follow[k] for k in ("id", "type", "actor", "object") if k in follow}
+    return _activity("Accept", activity_id, actor, object=accepted)
 
 
 def tombstone(note: dict, deleted: datetime) -> dict:
@@ -167,6 +156,11 @@ def webfinger(settings: Settings, feed: FeedSettings) -> dict:
             {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": page},
         ],
     }
+
+
+def _activity(kind: str, activity_id: str, actor: str, **fields) -> dict:
+    """An activity of a feed actor: context, id, type and actor, then `fields` in their order."""
+    return {"@context": AS_CONTEXT, "id": activity_id, "type": kind, "actor": actor, **fields}
 
 
 def _property(name: str, value: str) -> dict:

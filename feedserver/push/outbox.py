@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, func, insert, not_, or_, select, true, upda
 from sqlalchemy.engine import Engine
 
 from ..config.push import Retry
-from ..tables import push_jobs
+from ..tables import from_row, push_jobs
 
 LOCK = timedelta(minutes=2)  # longer than any single delivery may take (the HTTP deadline is 15 s)
 # Set when this process queues a job, so an embedded worker starts at once instead of at its next poll.
@@ -220,14 +220,4 @@ def pending(engine: Engine, kind: str | None = None) -> int:
 
 
 def _job(row) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        feed_id=row["feed_id"],
-        subscription_id=row["subscription_id"],
-        target=row["target"],
-        body=row["body"],
-        meta=json.loads(row["meta"] or "{}"),
-        priority=row["priority"],
-        attempts=row["attempts"],
-    )
+    return from_row(Job, row, meta=json.loads(row["meta"] or "{}"))

@@ -11,7 +11,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ..tables import ap_actors, ap_followers, ap_notes, websub_subscriptions
+from ..tables import ap_actors, ap_followers, ap_notes, from_row, websub_subscriptions
 
 
 @dataclass(frozen=True)
@@ -140,16 +140,7 @@ def subscriber_counts(engine: Engine, now: datetime) -> dict[tuple[str, str], in
 
 
 def _subscription(row) -> Subscription:
-    return Subscription(
-        id=row["id"],
-        topic=row["topic"],
-        callback=row["callback"],
-        feed_id=row["feed_id"],
-        format=row["format"],
-        secret=row["secret"],
-        expires_at=row["expires_at"],
-        last_etag=row["last_etag"],
-    )
+    return from_row(Subscription, row)
 
 
 # --- ActivityPub actors -------------------------------------------------------------------------------
@@ -231,10 +222,7 @@ def followers(engine: Engine, feed_id: str) -> list[Follower]:
     """Everyone following a feed."""
     query = select(ap_followers).where(ap_followers.c.feed_id == feed_id).order_by(ap_followers.c.followed_at)
     with engine.connect() as connection:
-        return [
-            Follower(row["actor"], row["inbox"], row["shared_inbox"])
-            for row in connection.execute(query).mappings()
-        ]
+        return [from_row(Follower, row) for row in connection.execute(query).mappings()]
 
 
 def follower_counts(engine: Engine) -> dict[str, int]:

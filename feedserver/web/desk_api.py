@@ -7,6 +7,7 @@ stale or repeated approval, 400 for a body that is not JSON, 422 with field erro
 
 from __future__ import annotations
 
+import yaml
 from flask import Blueprint, g, jsonify, request, url_for
 from marshmallow import ValidationError
 
@@ -88,80 +89,85 @@ def _announcement(found, status: int = 200):
     return response
 
 
+# --- OpenAPI: apispec reads each view's operations from the YAML after `---` in its docstring -----------
+NO_TOKEN = (401, "No or unknown token")
+NOT_JSON = (400, "Body is not JSON")
+OTHER_OFFICE = (403, "Another office's announcement")
+NO_SUCH = (404, "No such announcement")
+INVALID = (422, "Invalid fields (see `errors`)")
+
+
+def _json(schema: str, status: int = 200, many: bool = False) -> dict:
+    """A success response with a JSON body of one schema (`many`: an array of it)."""
+    body = {"type": "array", "items": schema} if many else schema
+    return {status: {"content": {"application/json": {"schema": body}}}}
+
+
+ANNOUNCEMENT = _json("AnnouncementOut")
+EDIT = (ANNOUNCEMENT, OTHER_OFFICE, NO_SUCH, (409, "The announcement was withdrawn"), INVALID)
+
+
+def _operation(
+    summary: str, answer: dict, *errors: tuple[int, str], body: str | None = None, query: str | None = None
+) -> dict:
+    """A token-protected operation: its success `answer`, then the `errors` as (status, description)."""
+    operation: dict = {"summary": summary, "security": [{"bearerAuth": []}]}
+    if query is not None:
+        operation["parameters"] = [{"in": "query", "schema": query}]
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    operation["responses"] = answer | {status: {"description": text} for status, text in errors}
+    return operation
+
+
+def _documented(**operations: dict):
+    """Give a view its operations (method -> operation) as the YAML apispec reads from the docstring."""
+
+    def document(view):
+        view.__doc__ = f"{view.__doc__ or ''}\n---\n{yaml.safe_dump(operations, sort_keys=False)}"
+        return view
+
+    return document
+
+
 @bp.get("/me")
+@_documented(get=_operation("Who am I (the token's user, role and offices)", _json("UserOut"), NO_TOKEN))
 def me():
-    """The user the token belongs to.
-    ---
-    get:
-      summary: Who am I (the token's user, role and offices)
-      security:
-        - bearerAuth: []
-      responses:
-        200:
-          content:
-            application/json:
-              schema: UserOut
-        401:
-          description: No or unknown token
-    """
+    """The user the token belongs to."""
     return jsonify(schemas.UserOut().dump(_user()))
 
 
 @bp.get("/announcements")
+@_documented(
+    get=_operation(
+        "List announcements, optionally by status (pending, approved, withdrawn) and feed",
+        _json("AnnouncementOut", many=True),
+        NO_TOKEN,
+        (422, "Unknown status or malformed feed id"),
+        query="ListQuery",
+    )
+)
 def list_announcements():
-    """Announcements of the token user's offices (all for admins), newest first.
-    ---
-    get:
-      summary: List announcements, optionally by status (pending, approved, withdrawn) and feed
-      security:
-        - bearerAuth: []
-      parameters:
-        - in: query
-          schema: ListQuery
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: array
-                items: AnnouncementOut
-        401:
-          description: No or unknown token
-        422:
-          description: Unknown status or malformed feed id
-    """
+    """Announcements of the token user's offices (all for admins), newest first."""
     query = schemas.load(schemas.ListQuery(), request.args.to_dict())
     found = g.desk.list(_user(), status=query["status"], feed_id=query["feed"])
     return jsonify(schemas.AnnouncementOut(many=True).dump(found))
 
 
 @bp.post("/announcements")
+@_documented(
+    post=_operation(
+        "Create a draft announcement in one of your office's feeds",
+        _json("AnnouncementOut", status=201),
+        NOT_JSON,
+        NO_TOKEN,
+        (403, "The feed belongs to another office"),
+        INVALID,
+        body="AnnouncementCreate",
+    )
+)
 def create_announcement():
-    """Create a draft: version 1, pending until another approver approves it.
-    ---
-    post:
-      summary: Create a draft announcement in one of your office's feeds
-      security:
-        - bearerAuth: []
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: AnnouncementCreate
-      responses:
-        201:
-          content:
-            application/json:
-              schema: AnnouncementOut
-        400:
-          description: Body is not JSON
-        401:
-          description: No or unknown token
-        403:
-          description: The feed belongs to another office
-        422:
-          description: Invalid fields (see `errors`)
-    """
+    """Create a draft: version 1, pending until another approver approves it."""
     fields = schemas.load(schemas.AnnouncementCreate(), _json_body())
     feed_id = fields.pop("feed")
     created = g.desk.create(_user(), feed_id, fields, now())
@@ -171,77 +177,25 @@ def create_announcement():
 
 
 @bp.get("/announcements/<int:announcement_id>")
+@_documented(
+    get=_operation("Get an announcement with its versions", ANNOUNCEMENT, NO_TOKEN, OTHER_OFFICE, NO_SUCH)
+)
 def get_announcement(announcement_id: int):
-    """One announcement with every version and its approval.
-    ---
-    get:
-      summary: Get an announcement with its versions
-      security:
-        - bearerAuth: []
-      responses:
-        200:
-          content:
-            application/json:
-              schema: AnnouncementOut
-        401:
-          description: No or unknown token
-        403:
-          description: Another office's announcement
-        404:
-          description: No such announcement
-    """
+    """One announcement with every version and its approval."""
     return _announcement(g.desk.get(_user(), _checked_id(announcement_id)))
 
 
 @bp.route("/announcements/<int:announcement_id>", methods=["PUT", "PATCH"])
+@_documented(
+    put=_operation(
+        "Replace the content (new version; needs a new approval)", *EDIT, body="AnnouncementUpdate"
+    ),
+    patch=_operation(
+        "Change some fields (new version; needs a new approval)", *EDIT, body="AnnouncementUpdate"
+    ),
+)
 def edit_announcement(announcement_id: int):
-    """Edit: PUT replaces every field, PATCH the fields sent; either adds a version pending approval.
-    ---
-    put:
-      summary: Replace the content (new version; needs a new approval)
-      security:
-        - bearerAuth: []
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: AnnouncementUpdate
-      responses:
-        200:
-          content:
-            application/json:
-              schema: AnnouncementOut
-        403:
-          description: Another office's announcement
-        404:
-          description: No such announcement
-        409:
-          description: The announcement was withdrawn
-        422:
-          description: Invalid fields (see `errors`)
-    patch:
-      summary: Change some fields (new version; needs a new approval)
-      security:
-        - bearerAuth: []
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: AnnouncementUpdate
-      responses:
-        200:
-          content:
-            application/json:
-              schema: AnnouncementOut
-        403:
-          description: Another office's announcement
-        404:
-          description: No such announcement
-        409:
-          description: The announcement was withdrawn
-        422:
-          description: Invalid fields (see `errors`)
-    """
+    """Edit: PUT replaces every field, PATCH the fields sent; either adds a version pending approval."""
     partial = request.method == "PATCH"
     changes = schemas.load(schemas.AnnouncementUpdate(), _json_body(), partial=partial)
     if not partial and changes.get("publish_at") is None:
@@ -252,100 +206,47 @@ def edit_announcement(announcement_id: int):
 
 
 @bp.post("/announcements/<int:announcement_id>/approve")
+@_documented(
+    post=_operation(
+        "Approve a version of an announcement",
+        ANNOUNCEMENT,
+        (403, "Not an approver, another office, or you wrote some of the text since the last approval"),
+        NO_SUCH,
+        (409, "Stale version (not the current one), already approved, or withdrawn"),
+        INVALID,
+        body="Approval",
+    )
+)
 def approve_announcement(announcement_id: int):
-    """Approve exactly the version named in the body (four-eyes: not text you wrote any of).
-    ---
-    post:
-      summary: Approve a version of an announcement
-      security:
-        - bearerAuth: []
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: Approval
-      responses:
-        200:
-          content:
-            application/json:
-              schema: AnnouncementOut
-        403:
-          description: Not an approver, another office, or you wrote some of the text since the last approval
-        404:
-          description: No such announcement
-        409:
-          description: Stale version (not the current one), already approved, or withdrawn
-        422:
-          description: Invalid fields (see `errors`)
-    """
+    """Approve exactly the version named in the body (four-eyes: not text you wrote any of)."""
     approval = schemas.load(schemas.Approval(), _json_body())
     approved = g.desk.approve(_user(), _checked_id(announcement_id), approval["version"], now())
     return _announcement(approved)
 
 
 @bp.post("/announcements/<int:announcement_id>/withdraw")
+@_documented(
+    post=_operation(
+        "Withdraw an announcement", ANNOUNCEMENT, OTHER_OFFICE, NO_SUCH, (409, "Already withdrawn")
+    )
+)
 def withdraw_announcement(announcement_id: int):
-    """Withdraw: the announcement leaves every feed now; versions and audit log stay.
-    ---
-    post:
-      summary: Withdraw an announcement
-      security:
-        - bearerAuth: []
-      responses:
-        200:
-          content:
-            application/json:
-              schema: AnnouncementOut
-        403:
-          description: Another office's announcement
-        404:
-          description: No such announcement
-        409:
-          description: Already withdrawn
-    """
+    """Withdraw: the announcement leaves every feed now; versions and audit log stay."""
     return _announcement(g.desk.withdraw(_user(), _checked_id(announcement_id), now()))
 
 
 @bp.get("/announcements/<int:announcement_id>/audit")
+@_documented(
+    get=_operation("Audit log of one announcement", _json("AuditEntryOut", many=True), OTHER_OFFICE, NO_SUCH)
+)
 def announcement_audit(announcement_id: int):
-    """The audit log of one announcement, newest first.
-    ---
-    get:
-      summary: Audit log of one announcement
-      security:
-        - bearerAuth: []
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: array
-                items: AuditEntryOut
-        403:
-          description: Another office's announcement
-        404:
-          description: No such announcement
-    """
+    """The audit log of one announcement, newest first."""
     entries = g.desk.audit(_user(), _checked_id(announcement_id))
     return jsonify(schemas.AuditEntryOut(many=True).dump(entries))
 
 
 @bp.get("/audit")
+@_documented(get=_operation("Audit log", _json("AuditEntryOut", many=True), NO_TOKEN))
 def audit():
-    """The audit log of every announcement the user may see (admins: everything), newest first.
-    ---
-    get:
-      summary: Audit log
-      security:
-        - bearerAuth: []
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: array
-                items: AuditEntryOut
-        401:
-          description: No or unknown token
-    """
+    """The audit log of every announcement the user may see (admins: everything), newest first."""
     return jsonify(schemas.AuditEntryOut(many=True).dump(g.desk.audit(_user())))
