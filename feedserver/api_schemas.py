@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from .filters import FILTERS, MAX_LENGTH, MinimumFilter
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 HEALTH = ("ok", "stale", "pending")
+# A paging position is 24 bytes (a signed 64-bit time key and an item's UUID) in URL-safe base64, so every
+# string of this form, and only such a string, is a position: stale or made up, the server can start after it.
+CURSOR_PATTERN = "^[A-Za-z0-9_-]{32}$"
 
 
 def _uri(**kwargs) -> fields.String:
@@ -21,6 +24,18 @@ def _when(description: str, **kwargs) -> fields.AwareDateTime:
     return fields.AwareDateTime(
         allow_none=True, required=True, metadata={"description": description}, **kwargs
     )
+
+
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match; apispec puts it in the document as the field's `pattern`.
+
+    Write it for ECMA-262 and Python alike: explicit character ranges, no \\s, \\d or \\w (whose meaning
+    differs), anchored with ^ and $ (matched here in full, so `$` never lets a trailing newline through)."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class DateOrDateTime(fields.Field):
@@ -351,8 +366,11 @@ class PagingQuerySchema(Schema):
         metadata={"description": f"Items per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})."},
     )
     cursor = fields.String(
-        validate=validate.Length(1, 200),
-        metadata={"description": "Opaque position from a `next` link; keep the other parameters."},
+        validate=FullMatch(CURSOR_PATTERN),
+        metadata={
+            "description": "Opaque position from a `next` link; keep the other parameters. Any value of "
+            "this form is a position in the newest-first order (the page starts after it), however old."
+        },
     )
     since = fields.AwareDateTime(
         metadata={"description": "Only items published at or after this time (ISO 8601 with offset)."}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
+from feedserver.api_schemas import CURSOR_PATTERN
 from feedserver.items import WasteCategory, make_item
 from feedserver.registry import load_source, source_kinds
 from tests.api_support import feed_tables, ingest, populate, serve_upstreams
@@ -279,6 +282,19 @@ def test_paging_walks_every_item_exactly_once(client, app, limit):
 def test_paging_default_is_50(client):
     body = client.get(f"/api/v1/feeds/{BIG}/items").get_json()
     assert len(body["data"]) == 50 and "limit=50" in body["links"]["next"]
+
+
+def test_cursors_have_the_documented_form_and_any_value_of_it_is_a_position(client):
+    """The document gives the cursors' exact pattern; a made-up or stale value of it pages, not 400."""
+    first = client.get(f"/api/v1/feeds/{BIG}/items?limit=7").get_json()
+    cursor = parse_qs(urlsplit(first["links"]["next"]).query)["cursor"][0]
+    assert re.fullmatch(CURSOR_PATTERN, cursor)
+    second = client.get(f"/api/v1/feeds/{BIG}/items", query_string={"limit": 7, "cursor": cursor})
+    both = client.get(f"/api/v1/feeds/{BIG}/items?limit=14").get_json()["data"]
+    assert [i["id"] for i in first["data"] + second.get_json()["data"]] == [i["id"] for i in both]
+    for made_up in ("A" * 32, "_" * 32, "-" * 32, "0123456789abcdefghijklmnopqrstuv"):
+        response = client.get(f"/api/v1/feeds/{BIG}/items", query_string={"cursor": made_up})
+        assert response.status_code == 200, made_up
 
 
 def test_paging_survives_new_data_between_pages(client, app):
