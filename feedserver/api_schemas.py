@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -14,6 +15,12 @@ HEALTH = ("ok", "stale", "pending")
 # A paging position is 24 bytes (a signed 64-bit time key and an item's UUID) in URL-safe base64, so every
 # string of this form, and only such a string, is a position: stale or made up, the server can start after it.
 CURSOR_PATTERN = "^[A-Za-z0-9_-]{32}$"
+# RFC 3339 date-times as the server reads them: seconds and offset required, no leap second, at most nine
+# fraction digits; `T` and `Z` in either case (RFC 3339, 5.6). Days a month lacks fail `format: date-time`.
+TIMESTAMP_PATTERN = (
+    "^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    "([.][0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
 
 
 def _uri(**kwargs) -> fields.String:
@@ -36,6 +43,19 @@ class FullMatch(validate.Regexp):
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value
+
+
+class Timestamp(fields.AwareDateTime):
+    """A query date-time of TIMESTAMP_PATTERN (the document gives it), read with its offset."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": TIMESTAMP_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or re.fullmatch(TIMESTAMP_PATTERN, value) is None:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return super()._deserialize(value.upper(), attr, data, **kwargs)
 
 
 class DateOrDateTime(fields.Field):
@@ -372,8 +392,8 @@ class PagingQuerySchema(Schema):
             "this form is a position in the newest-first order (the page starts after it), however old."
         },
     )
-    since = fields.AwareDateTime(
-        metadata={"description": "Only items published at or after this time (ISO 8601 with offset)."}
+    since = Timestamp(
+        metadata={"description": "Only items published at or after this time (RFC 3339, with offset)."}
     )
 
 

@@ -336,6 +336,14 @@ def test_since_keeps_items_published_from_then_on(client):
     assert [i["id"] for i in seen] == expected and 0 < len(expected) < 450
 
 
+def test_since_takes_rfc_3339_in_either_case(client):
+    """RFC 3339 allows a lower-case t and z; the document's pattern does, so the server must."""
+    upper = client.get(f"/api/v1/feeds/{BIG}/items?since=2026-01-31T18:00:00.5Z")
+    lower = client.get(f"/api/v1/feeds/{BIG}/items?since=2026-01-31t18:00:00.5z")
+    assert upper.status_code == lower.status_code == 200
+    assert upper.get_json()["data"] == lower.get_json()["data"]
+
+
 def test_filter_and_paging_work_on_other_kinds(client):
     items = client.get("/api/v1/feeds/transit-bart/items?min_delay=30&limit=200").get_json()["data"]
     assert items and all(i["data"]["delay_minutes"] >= 30 for i in items)
@@ -369,6 +377,8 @@ def test_unknown_parameter_lists_the_feeds_filters(client):
         ({"limit": "zq12"}, "limit"),
         ({"since": "zq-yesterday"}, "since"),
         ({"since": "2026-01-01T00:00:00"}, "since"),  # no offset: ambiguous
+        ({"since": "2026-01-01 00:00:00Z"}, "since"),  # not the documented pattern
+        ({"since": "2026-01-01T23:59:60Z"}, "since"),  # a leap second Python cannot represent
         ({"cursor": "zqnotacursor"}, "cursor"),
         ({"cursor": "WyJ6cSIsMV0"}, "cursor"),  # base64 JSON, but not a position
         ({"min_value": "zq"}, "min_value"),

@@ -47,7 +47,7 @@ PAGING = ("limit", "cursor", "since")
 PAGING_HELP = {
     "limit": f"limit must be a whole number from 1 to {schemas.MAX_LIMIT}.",
     "cursor": "cursor must be the value of a next link handed out by this server.",
-    "since": "since must be an ISO 8601 date-time with a UTC offset, e.g. 2026-01-31T18:00:00Z.",
+    "since": "since must be an RFC 3339 date-time with seconds and a UTC offset, e.g. 2026-01-31T18:00:00Z.",
 }
 
 
