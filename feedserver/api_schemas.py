@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .filters import FILTERS, MAX_LENGTH, MinimumFilter
+from .waste import fold
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -15,6 +15,11 @@ HEALTH = ("ok", "stale", "pending")
 # A paging position is 24 bytes (a signed 64-bit time key and an item's UUID) in URL-safe base64, so every
 # string of this form, and only such a string, is a position: stale or made up, the server can start after it.
 CURSOR_PATTERN = "^[A-Za-z0-9_-]{32}$"
+MAX_VALUE_LENGTH = 100  # characters of one value of a name or id filter
+# One value of a name or id filter: no comma (it separates values), no control character, and no space of any
+# kind (str.isspace) at either end, which the server would strip; inside, spaces are part of the name.
+_EDGE = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000,]"
+TEXT_VALUE_PATTERN = rf"^{_EDGE}([^\x00-\x1f\x7f-\x9f,]*{_EDGE})?$"
 # RFC 3339 date-times as the server reads them: seconds and offset required, no leap second, at most nine
 # fraction digits; `T` and `Z` in either case (RFC 3339, 5.6). Days a month lacks fail `format: date-time`.
 TIMESTAMP_PATTERN = (
@@ -56,6 +61,29 @@ class Timestamp(fields.AwareDateTime):
         if not isinstance(value, str) or re.fullmatch(TIMESTAMP_PATTERN, value) is None:
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         return super()._deserialize(value.upper(), attr, data, **kwargs)
+
+
+class OneOfNames(validate.OneOf):
+    """One of `choices` (the document's enum) or another name of one: `names` are folded, so case, accents
+    and surrounding spaces do not matter (Papier for paper)."""
+
+    def __init__(self, choices, names):
+        super().__init__(choices)
+        self.names = frozenset(names)
+
+    def __call__(self, value: str) -> str:
+        if fold(value) not in self.names:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class FilterValues(fields.List):
+    """A filter's values, comma-separated in one query parameter (in the document: style form, no explode)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return super()._deserialize(value.split(","), attr, data, **kwargs)
 
 
 class DateOrDateTime(fields.Field):
@@ -123,7 +151,8 @@ class FormatSchema(Schema):
 
 
 class FilterSchema(Schema):
-    """A query parameter a feed accepts, on its feed URLs and on /api/v1/feeds/{id}/items."""
+    """A filter of this feed with the values it knows: its feed URLs accept these and refuse others;
+    /api/v1/feeds/{id}/items accepts every kind's filters and values and keeps no item for one it lacks."""
 
     name = fields.String(required=True)
     type = fields.String(
@@ -395,27 +424,3 @@ class PagingQuerySchema(Schema):
     since = Timestamp(
         metadata={"description": "Only items published at or after this time (RFC 3339, with offset)."}
     )
-
-
-def _filter_field(name: str, spec) -> fields.Field:
-    if isinstance(spec, MinimumFilter):
-        return fields.Float(
-            validate=validate.Range(0, spec.upper),
-            metadata={"description": f"Filter `{name}`: a minimum (feeds listing it in `filters`)."},
-        )
-    return fields.String(
-        validate=validate.Length(1, MAX_LENGTH),
-        metadata={"description": f"Filter `{name}`: comma-separated values (feeds listing it in `filters`)."},
-    )
-
-
-# Documentation of every filter parameter; the values are checked per feed by feedserver.filters.
-FilterQuerySchema = type(
-    "FilterQuerySchema",
-    (Schema,),
-    {
-        "__module__": __name__,
-        "__doc__": "The filter parameters; each feed accepts those it lists in `filters`.",
-        **{name: _filter_field(name, spec) for name, spec in FILTERS.items()},
-    },
-)

@@ -349,6 +349,33 @@ def test_filter_and_paging_work_on_other_kinds(client):
     assert items and all(i["data"]["delay_minutes"] >= 30 for i in items)
 
 
+@pytest.mark.parametrize(
+    ("feed", "query"),
+    [
+        ("waste-town", {"category": "severe"}),  # an alert severity: valid for another kind
+        ("alerts-cap", {"category": "Papier"}),  # a waste category's German name
+        ("waste-town", {"line": "S1", "min_delay": "5"}),  # filters only transit feeds have
+        ("air-mitte", {"station": "DEBE999"}),  # a station this feed does not measure
+        ("alerts-cap", {"area": "Nirgendwo"}),  # an area without alerts now
+        ("transit-bart", {"type": "cancellation"}),  # in the vocabulary, no cancellation right now
+    ],
+)
+def test_a_documented_value_this_feed_has_nothing_for_gives_an_empty_page(client, feed, query):
+    """One operation serves every kind, so every value the document admits is answered 200."""
+    response = client.get(f"/api/v1/feeds/{feed}/items", query_string=query)
+    assert response.status_code == 200 and response.get_json()["data"] == []
+
+
+def test_the_feeds_own_values_still_narrow_its_items(client):
+    everything = client.get("/api/v1/feeds/transit-bart/items?limit=200").get_json()["data"]
+    delays = client.get("/api/v1/feeds/transit-bart/items?limit=200&type=Delay").get_json()["data"]
+    assert delays and [i["id"] for i in delays] == [
+        i["id"] for i in everything if i["data"].get("type") == "delay"
+    ]
+    alerts = client.get("/api/v1/feeds/alerts-cap/items?category=severe,minor").get_json()["data"]
+    assert alerts and {i["category"] for i in alerts} == {"severe"}
+
+
 # --- errors ----------------------------------------------------------------------------------------------
 
 HOSTILE = "zq<script>alert(1)</script>"
@@ -360,6 +387,25 @@ def test_bad_filter_value_lists_the_valid_values_without_echoing(client):
     body = response.get_json()
     assert body["parameter"] == "category" and set(CATEGORIES) <= set(body["valid"])
     assert "zq" not in response.get_data(as_text=True) and "script" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"category": "paper,"},  # an empty value
+        {"category": ",".join(["paper"] * 21)},  # more than 20
+        {"category": "zq0"},  # no kind's category
+        {"station": " DEBE034"},  # a space at the end the server would strip
+        {"line": "S1\x07"},  # a control character
+        {"stop": "x" * 101},  # longer than a name
+        {"min_delay": "1441"},  # more than a day
+        {"min_value": "-1"},
+    ],
+)
+def test_values_the_document_does_not_admit_are_400_naming_the_filter(client, query):
+    response = client.get("/api/v1/feeds/waste-town/items", query_string=query)
+    assert response.status_code == 400 and response.get_json()["parameter"] == next(iter(query))
+    assert "zq" not in response.get_data(as_text=True)
 
 
 def test_unknown_parameter_lists_the_feeds_filters(client):
