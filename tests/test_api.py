@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from feedserver.api_schemas import CURSOR_PATTERN
+from feedserver.api_query import CURSOR_PATTERN, TEXT_VALUE_PATTERN
 from feedserver.items import WasteCategory, make_item
 from feedserver.registry import load_source, source_kinds
 from tests.api_support import feed_tables, ingest, populate, serve_upstreams
@@ -406,6 +406,17 @@ def test_values_the_document_does_not_admit_are_400_naming_the_filter(client, qu
     response = client.get("/api/v1/feeds/waste-town/items", query_string=query)
     assert response.status_code == 400 and response.get_json()["parameter"] == next(iter(query))
     assert "zq" not in response.get_data(as_text=True)
+
+
+def test_a_name_never_starts_or_ends_with_what_the_server_strips():
+    """The document's pattern and the server agree: a value the pattern admits survives str.strip whole."""
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert spaces and not any(re.fullmatch(TEXT_VALUE_PATTERN, f"{s}x") for s in spaces)
+    assert not any(re.fullmatch(TEXT_VALUE_PATTERN, f"x{s}") for s in spaces)
+    inside = [s for s in spaces if s == " " or s > "\x9f"]  # not a control character
+    assert all(re.fullmatch(TEXT_VALUE_PATTERN, f"x{s}y") for s in inside)
+    assert re.fullmatch(TEXT_VALUE_PATTERN, "Königsplatz (Gleis 2)")
+    assert not re.fullmatch(TEXT_VALUE_PATTERN, "a,b")
 
 
 def test_unknown_parameter_lists_the_feeds_filters(client):

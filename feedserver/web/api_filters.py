@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..api_schemas import MAX_VALUE_LENGTH, TEXT_VALUE_PATTERN, FilterValues, FullMatch, OneOfNames
+from ..api_query import MAX_VALUE_LENGTH, TEXT_VALUE_PATTERN, FilterValues, FullMatch, OneOfNames
 from ..config import FeedSettings
 from ..filters import FILTERS, MAX_VALUES, ChoiceFilter, FilterError, MinimumFilter, Selection, filters_for
 from ..items import Item

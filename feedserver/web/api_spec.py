@@ -8,7 +8,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Flask
 
-from ..api_schemas import DateOrDateTime, FilterValues, ProblemSchema
+from ..api_query import FilterValues
+from ..api_schemas import DateOrDateTime, ProblemSchema
 from ..config import FEED_ID
 from .api_spec_complete import complete
 
