@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from marshmallow import Schema, fields, validate
 
-from .filters import FILTERS, MAX_LENGTH, MinimumFilter
+from .api_query import CURSOR_PATTERN, FullMatch, Timestamp
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -88,7 +88,8 @@ class FormatSchema(Schema):
 
 
 class FilterSchema(Schema):
-    """A query parameter a feed accepts, on its feed URLs and on /api/v1/feeds/{id}/items."""
+    """A filter of this feed with the values it knows: its feed URLs accept these and refuse others;
+    /api/v1/feeds/{id}/items accepts every kind's filters and values and keeps no item for one it lacks."""
 
     name = fields.String(required=True)
     type = fields.String(
@@ -351,33 +352,12 @@ class PagingQuerySchema(Schema):
         metadata={"description": f"Items per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})."},
     )
     cursor = fields.String(
-        validate=validate.Length(1, 200),
-        metadata={"description": "Opaque position from a `next` link; keep the other parameters."},
+        validate=FullMatch(CURSOR_PATTERN),
+        metadata={
+            "description": "Opaque position from a `next` link; keep the other parameters. Any value of "
+            "this form is a position in the newest-first order (the page starts after it), however old."
+        },
     )
-    since = fields.AwareDateTime(
-        metadata={"description": "Only items published at or after this time (ISO 8601 with offset)."}
+    since = Timestamp(
+        metadata={"description": "Only items published at or after this time (RFC 3339, with offset)."}
     )
-
-
-def _filter_field(name: str, spec) -> fields.Field:
-    if isinstance(spec, MinimumFilter):
-        return fields.Float(
-            validate=validate.Range(0, spec.upper),
-            metadata={"description": f"Filter `{name}`: a minimum (feeds listing it in `filters`)."},
-        )
-    return fields.String(
-        validate=validate.Length(1, MAX_LENGTH),
-        metadata={"description": f"Filter `{name}`: comma-separated values (feeds listing it in `filters`)."},
-    )
-
-
-# Documentation of every filter parameter; the values are checked per feed by feedserver.filters.
-FilterQuerySchema = type(
-    "FilterQuerySchema",
-    (Schema,),
-    {
-        "__module__": __name__,
-        "__doc__": "The filter parameters; each feed accepts those it lists in `filters`.",
-        **{name: _filter_field(name, spec) for name, spec in FILTERS.items()},
-    },
-)

@@ -36,9 +36,8 @@ class ChoiceFilter:
 
     def parse(self, name: str, raw: str, items: Sequence[Item]) -> frozenset[str]:
         """Requested values folded and resolved; FilterError lists the valid ones."""
-        known = {fold(v): v for v in self.extra}
-        known.update({fold(v): v for item in items for v in self.values(item) if v})
-        aliases = {fold(k): v for k, v in (self.aliases() if self.aliases else {}).items()}
+        known = self._known(items)
+        aliases = self._aliases()
         wanted = set()
         for value in _split(name, raw):
             key = fold(value)
@@ -47,9 +46,28 @@ class ChoiceFilter:
             elif key in known or self.open:
                 wanted.add(key)
             else:
-                valid = sorted(set(aliases.values()) | set(known.values()))
-                raise FilterError(name, "unknown value", valid)
+                raise FilterError(name, "unknown value", self.valid(items))
         return frozenset(wanted)
+
+    def vocabulary(self) -> frozenset[str]:
+        """The values it accepts whatever the items: the canonical names its aliases lead to, and `extra`."""
+        return frozenset(str(v) for v in self._aliases().values()) | frozenset(self.extra)
+
+    def names(self) -> frozenset[str]:
+        """Every folded name of its vocabulary, aliases included: what `parse` resolves without any item."""
+        return frozenset(self._aliases()) | frozenset(fold(v) for v in self.vocabulary())
+
+    def valid(self, items: Sequence[Item]) -> list[str]:
+        """The values to offer: the canonical names plus those of the items, as FilterError lists them."""
+        return sorted({str(v) for v in self._aliases().values()} | set(self._known(items).values()))
+
+    def _known(self, items: Sequence[Item]) -> dict[str, str]:
+        known = {fold(v): v for v in self.extra}
+        known.update({fold(v): v for item in items for v in self.values(item) if v})
+        return known
+
+    def _aliases(self) -> dict[str, str]:
+        return {fold(k): v for k, v in (self.aliases() if self.aliases else {}).items()}
 
     def keep(self, item: Item, wanted: frozenset[str]) -> bool:
         return any(v and fold(v) in wanted for v in self.values(item))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
+from feedserver.api_query import CURSOR_PATTERN, TEXT_VALUE_PATTERN
 from feedserver.items import WasteCategory, make_item
 from feedserver.registry import load_source, source_kinds
 from tests.api_support import feed_tables, ingest, populate, serve_upstreams
@@ -281,6 +284,19 @@ def test_paging_default_is_50(client):
     assert len(body["data"]) == 50 and "limit=50" in body["links"]["next"]
 
 
+def test_cursors_have_the_documented_form_and_any_value_of_it_is_a_position(client):
+    """The document gives the cursors' exact pattern; a made-up or stale value of it pages, not 400."""
+    first = client.get(f"/api/v1/feeds/{BIG}/items?limit=7").get_json()
+    cursor = parse_qs(urlsplit(first["links"]["next"]).query)["cursor"][0]
+    assert re.fullmatch(CURSOR_PATTERN, cursor)
+    second = client.get(f"/api/v1/feeds/{BIG}/items", query_string={"limit": 7, "cursor": cursor})
+    both = client.get(f"/api/v1/feeds/{BIG}/items?limit=14").get_json()["data"]
+    assert [i["id"] for i in first["data"] + second.get_json()["data"]] == [i["id"] for i in both]
+    for made_up in ("A" * 32, "_" * 32, "-" * 32, "0123456789abcdefghijklmnopqrstuv"):
+        response = client.get(f"/api/v1/feeds/{BIG}/items", query_string={"cursor": made_up})
+        assert response.status_code == 200, made_up
+
+
 def test_paging_survives_new_data_between_pages(client, app):
     today = datetime.now(BERLIN).date()
     first = client.get(f"/api/v1/feeds/{BIG}/items?limit=100").get_json()
@@ -320,9 +336,44 @@ def test_since_keeps_items_published_from_then_on(client):
     assert [i["id"] for i in seen] == expected and 0 < len(expected) < 450
 
 
+def test_since_takes_rfc_3339_in_either_case(client):
+    """RFC 3339 allows a lower-case t and z; the document's pattern does, so the server must."""
+    upper = client.get(f"/api/v1/feeds/{BIG}/items?since=2026-01-31T18:00:00.5Z")
+    lower = client.get(f"/api/v1/feeds/{BIG}/items?since=2026-01-31t18:00:00.5z")
+    assert upper.status_code == lower.status_code == 200
+    assert upper.get_json()["data"] == lower.get_json()["data"]
+
+
 def test_filter_and_paging_work_on_other_kinds(client):
     items = client.get("/api/v1/feeds/transit-bart/items?min_delay=30&limit=200").get_json()["data"]
     assert items and all(i["data"]["delay_minutes"] >= 30 for i in items)
+
+
+@pytest.mark.parametrize(
+    ("feed", "query"),
+    [
+        ("waste-town", {"category": "severe"}),  # an alert severity: valid for another kind
+        ("alerts-cap", {"category": "Papier"}),  # a waste category's German name
+        ("waste-town", {"line": "S1", "min_delay": "5"}),  # filters only transit feeds have
+        ("air-mitte", {"station": "DEBE999"}),  # a station this feed does not measure
+        ("alerts-cap", {"area": "Nirgendwo"}),  # an area without alerts now
+        ("transit-bart", {"type": "cancellation"}),  # in the vocabulary, no cancellation right now
+    ],
+)
+def test_a_documented_value_this_feed_has_nothing_for_gives_an_empty_page(client, feed, query):
+    """One operation serves every kind, so every value the document admits is answered 200."""
+    response = client.get(f"/api/v1/feeds/{feed}/items", query_string=query)
+    assert response.status_code == 200 and response.get_json()["data"] == []
+
+
+def test_the_feeds_own_values_still_narrow_its_items(client):
+    everything = client.get("/api/v1/feeds/transit-bart/items?limit=200").get_json()["data"]
+    delays = client.get("/api/v1/feeds/transit-bart/items?limit=200&type=Delay").get_json()["data"]
+    assert delays and [i["id"] for i in delays] == [
+        i["id"] for i in everything if i["data"].get("type") == "delay"
+    ]
+    alerts = client.get("/api/v1/feeds/alerts-cap/items?category=severe,minor").get_json()["data"]
+    assert alerts and {i["category"] for i in alerts} == {"severe"}
 
 
 # --- errors ----------------------------------------------------------------------------------------------
@@ -336,6 +387,36 @@ def test_bad_filter_value_lists_the_valid_values_without_echoing(client):
     body = response.get_json()
     assert body["parameter"] == "category" and set(CATEGORIES) <= set(body["valid"])
     assert "zq" not in response.get_data(as_text=True) and "script" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"category": "paper,"},  # an empty value
+        {"category": ",".join(["paper"] * 21)},  # more than 20
+        {"category": "zq0"},  # no kind's category
+        {"station": " DEBE034"},  # a space at the end the server would strip
+        {"line": "S1\x07"},  # a control character
+        {"stop": "x" * 101},  # longer than a name
+        {"min_delay": "1441"},  # more than a day
+        {"min_value": "-1"},
+    ],
+)
+def test_values_the_document_does_not_admit_are_400_naming_the_filter(client, query):
+    response = client.get("/api/v1/feeds/waste-town/items", query_string=query)
+    assert response.status_code == 400 and response.get_json()["parameter"] == next(iter(query))
+    assert "zq" not in response.get_data(as_text=True)
+
+
+def test_a_name_never_starts_or_ends_with_what_the_server_strips():
+    """The document's pattern and the server agree: a value the pattern admits survives str.strip whole."""
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert spaces and not any(re.fullmatch(TEXT_VALUE_PATTERN, f"{s}x") for s in spaces)
+    assert not any(re.fullmatch(TEXT_VALUE_PATTERN, f"x{s}") for s in spaces)
+    inside = [s for s in spaces if s == " " or s > "\x9f"]  # not a control character
+    assert all(re.fullmatch(TEXT_VALUE_PATTERN, f"x{s}y") for s in inside)
+    assert re.fullmatch(TEXT_VALUE_PATTERN, "Königsplatz (Gleis 2)")
+    assert not re.fullmatch(TEXT_VALUE_PATTERN, "a,b")
 
 
 def test_unknown_parameter_lists_the_feeds_filters(client):
@@ -353,6 +434,8 @@ def test_unknown_parameter_lists_the_feeds_filters(client):
         ({"limit": "zq12"}, "limit"),
         ({"since": "zq-yesterday"}, "since"),
         ({"since": "2026-01-01T00:00:00"}, "since"),  # no offset: ambiguous
+        ({"since": "2026-01-01 00:00:00Z"}, "since"),  # not the documented pattern
+        ({"since": "2026-01-01T23:59:60Z"}, "since"),  # a leap second Python cannot represent
         ({"cursor": "zqnotacursor"}, "cursor"),
         ({"cursor": "WyJ6cSIsMV0"}, "cursor"),  # base64 JSON, but not a position
         ({"min_value": "zq"}, "min_value"),

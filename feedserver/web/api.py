@@ -11,10 +11,9 @@ from marshmallow import ValidationError
 
 from .. import api_schemas as schemas
 from ..config import FeedSettings
-from ..filters import FilterError, parse_selection
-from ..renditions import accepted_filters
+from ..filters import FILTERS, FilterError
 from ..store import FeedState
-from . import api_docs, api_limits
+from . import api_docs, api_filters, api_limits
 from .api_data import feed_meta, feed_summary, server_meta, source_entries, status_entries
 from .api_http import (
     SERVER_MAX_AGE,
@@ -47,7 +46,7 @@ PAGING = ("limit", "cursor", "since")
 PAGING_HELP = {
     "limit": f"limit must be a whole number from 1 to {schemas.MAX_LIMIT}.",
     "cursor": "cursor must be the value of a next link handed out by this server.",
-    "since": "since must be an ISO 8601 date-time with a UTC offset, e.g. 2026-01-31T18:00:00Z.",
+    "since": "since must be an RFC 3339 date-time with seconds and a UTC offset, e.g. 2026-01-31T18:00:00Z.",
 }
 
 
@@ -168,15 +167,17 @@ def list_items(feed_id: str):
       summary: A feed's items
       description: The feed's current messages (including scheduled reminders whose `published` lies in
         the future), newest first; items published at the same time are ordered by id. Narrow them with
-        the filters the feed lists in `filters` (the same as on its feed URLs) and `since`. Follow
-        `links.next` or the `Link` header (rel="next") until it is absent to get every item exactly once.
+        `since` and the filters (those the feed lists in `filters` are the ones of its feed URLs). Every
+        kind's filters and values are accepted on every feed; one that this feed has no item for gives an
+        empty page. Follow `links.next` or the `Link` header (rel="next") until it is absent to get every
+        item exactly once. The query string is limited to 4096 bytes (414).
       parameters:
         - FeedId
         - IfNoneMatch
         - in: query
           schema: feedserver.api_schemas.PagingQuerySchema
         - in: query
-          schema: feedserver.api_schemas.FilterQuerySchema
+          schema: feedserver.web.api_filters.FilterQuerySchema
       responses:
         "200":
           description: One page of items.
@@ -205,13 +206,13 @@ def list_items(feed_id: str):
     snapshot = snapshots().get(feed.id, state)
     filters = {k: v for k, v in query.items() if k not in PAGING}
     try:
-        selection = parse_selection(filters, accepted_filters(feed), snapshot.items)
+        selection, applied = api_filters.select(feed, filters, snapshot.items)
     except FilterError as exc:
-        return _bad_filter(exc, feed)
+        return _bad_filter(exc)
     page = Page(filters, selection, paging["limit"], paging.get("since"), paging.get("cursor"))
 
     def build(when: datetime):
-        return _items_document(feed, state, snapshot, page, when)
+        return _items_document(feed, state, snapshot, page, applied, when)
 
     body = cached_body(f"items|{feed.id}|{state_version(state)}|{page.query()}", build, at)
     link = f'<{body.next_url}>; rel="next"' if body.next_url else None
@@ -309,9 +310,9 @@ def _unknown_feed() -> Response:
     return problem(404, "Not Found", "There is no feed with this id; /api/v1/feeds lists them all.")
 
 
-def _bad_filter(exc: FilterError, feed: FeedSettings) -> Response:
+def _bad_filter(exc: FilterError) -> Response:
     """400 naming the filter and its valid values; an unknown parameter's name is not repeated."""
-    if exc.name not in accepted_filters(feed):
+    if exc.name not in FILTERS:
         return problem(
             400,
             "Bad Request",
@@ -341,8 +342,8 @@ def _paging(raw: dict[str, str]) -> tuple[dict, Response | None]:
     return paging, None
 
 
-def _items_document(feed, state, snapshot, page: Page, when: datetime):
-    chosen, next_key, valid_until = page_of(snapshot, accepted_filters(feed), page, when)
+def _items_document(feed, state, snapshot, page: Page, applied, when: datetime):
+    chosen, next_key, valid_until = page_of(snapshot, applied, page, when)
     base = f"{_base()}/api/v1/feeds/{feed.id}/items"
     links = {
         "self": _url(base, page.query()),

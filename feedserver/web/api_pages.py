@@ -9,6 +9,7 @@ from datetime import datetime
 from ..filters import ChoiceFilter, MinimumFilter, Selection
 from ..items import Item
 from ..renditions import has_expired, next_expiry
+from .api_filters import NoItems
 from .api_http import encode_cursor
 from .api_store import Snapshot, after, position
 
@@ -38,7 +39,7 @@ class Page:
 
 def page_of(
     snapshot: Snapshot,
-    accepted: Mapping[str, ChoiceFilter | MinimumFilter],
+    accepted: Mapping[str, ChoiceFilter | MinimumFilter | NoItems],
     page: Page,
     at: datetime,
 ) -> tuple[list[Item], tuple[int, str] | None, datetime | None]:

@@ -8,6 +8,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Flask
 
+from ..api_query import FilterValues
 from ..api_schemas import DateOrDateTime, ProblemSchema
 from ..config import FEED_ID
 from .api_spec_complete import complete
@@ -35,6 +36,7 @@ def build_spec(app: Flask) -> dict:
         servers=[{"url": settings.server.base_url.rstrip("/")}],
     )
     marshmallow.map_to_openapi_type(DateOrDateTime, "string", None)
+    marshmallow.converter.add_parameter_attribute_function(comma_separated)
     _components(spec, sorted(settings.feeds))
     documented, path_types = set(), {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
@@ -52,6 +54,11 @@ def build_spec(app: Flask) -> dict:
     document = spec.to_dict()
     complete(document, path_types)
     return document
+
+
+def comma_separated(converter, field, **kwargs) -> dict:
+    """A filter's values travel comma-separated in one query parameter: style form without explode."""
+    return {"style": "form", "explode": False} if isinstance(field, FilterValues) else {}
 
 
 def _components(spec: APISpec, feed_ids: list[str]) -> None:
