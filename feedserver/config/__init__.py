@@ -20,7 +20,7 @@ from ..items import FeedInfo
 from ..licences import LICENCES
 from ..registry import kind_names, load_source
 from .desk import DeskSchema, DeskSettings, desk_settings
-from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings
+from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings, rate_limit
 
 DEFAULT_PATH = "config.toml"
 BUNDLED_SAMPLES = Path(__file__).parent.parent / "data" / "samples"
@@ -69,22 +69,13 @@ class StorageSchema(Schema):
     url = fields.String(load_default="sqlite:///var/feedserver.sqlite3")
 
 
-def _rate_limit(value: str) -> None:
-    from limits import parse_many
-
-    try:
-        parse_many(value)
-    except ValueError:
-        raise ValidationError("must be a rate like '600/minute' or '10/second;600/hour'") from None
-
-
 class ApiSchema(Schema):
     """[api]: the JSON API's per-client rate limit (flask-limiter syntax) and its off switch."""
 
     class Meta:
         unknown = RAISE
 
-    rate_limit = fields.String(load_default="600/minute", validate=_rate_limit)
+    rate_limit = fields.String(load_default="600/minute", validate=rate_limit)
     rate_limit_enabled = fields.Boolean(load_default=True)
 
 

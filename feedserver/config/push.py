@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from limits import parse_many
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 DAY = 86400
@@ -11,13 +12,12 @@ INBOX_RATE_LIMIT = "120/minute"  # per remote origin; account deletions of a big
 INBOX_QUEUE_LIMIT = 1000  # inbox requests waiting for verification, all origins together
 
 
-def _rate_limit(value: str) -> None:
-    from limits import parse_many
-
+def rate_limit(value: str) -> None:
+    """A marshmallow validator of a rate in flask-limiter syntax ('600/minute', '10/second;600/hour')."""
     try:
         parse_many(value)
     except ValueError:
-        raise ValidationError("must be a rate like '120/minute' or '10/second;600/hour'") from None
+        raise ValidationError("must be a rate like '600/minute' or '10/second;600/hour'") from None
 
 
 class WebSubSchema(Schema):
@@ -41,7 +41,7 @@ class ActivityPubSchema(Schema):
     enabled = fields.Boolean(load_default=True)
     retry_delay = fields.Integer(load_default=60, validate=validate.Range(1, DAY))
     max_attempts = fields.Integer(load_default=8, validate=validate.Range(1, 30))
-    inbox_rate_limit = fields.String(load_default=INBOX_RATE_LIMIT, validate=_rate_limit)
+    inbox_rate_limit = fields.String(load_default=INBOX_RATE_LIMIT, validate=rate_limit)
     inbox_queue_limit = fields.Integer(load_default=INBOX_QUEUE_LIMIT, validate=validate.Range(10, 1_000_000))
 
 

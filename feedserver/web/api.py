@@ -240,14 +240,9 @@ def list_sources():
         "414": UriTooLong
         "429": TooManyRequests
     """
-    at, states = now(), _states()
-
-    def build(when: datetime):
-        document = {"data": source_entries(), "meta": server_meta(runtime().settings, states, when)}
-        return schemas.SourceListResponseSchema().dump(document), None
-
-    body = cached_body(f"sources|{_all_versions(states)}", build, at)
-    return json_response(body, SERVER_MAX_AGE, at)
+    return _server_document(
+        "sources", schemas.SourceListResponseSchema(), lambda settings, states: source_entries()
+    )
 
 
 @bp.get("/status")
@@ -271,14 +266,19 @@ def get_status():
         "414": UriTooLong
         "429": TooManyRequests
     """
+    return _server_document("status", schemas.StatusResponseSchema(), status_entries)
+
+
+def _server_document(name: str, schema, entries) -> Response:
+    """A server-wide document: `entries(settings, states)` and the server's meta, cached per data version."""
     at, states = now(), _states()
 
     def build(when: datetime):
         settings = runtime().settings
-        document = {"data": status_entries(settings, states), "meta": server_meta(settings, states, when)}
-        return schemas.StatusResponseSchema().dump(document), None
+        document = {"data": entries(settings, states), "meta": server_meta(settings, states, when)}
+        return schema.dump(document), None
 
-    body = cached_body(f"status|{_all_versions(states)}", build, at)
+    body = cached_body(f"{name}|{_all_versions(states)}", build, at)
     return json_response(body, SERVER_MAX_AGE, at)
 
 
