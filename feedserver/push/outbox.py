@@ -172,19 +172,15 @@ def retry_later(engine: Engine, job: Job, error: str, now: datetime, retry: Retr
     return True
 
 
-def postpone(engine: Engine, kind: str, target: str, until: datetime) -> None:
-    """Jobs of a kind for a target that nobody runs now are not due before `until` (no attempt counted)."""
+def drop_pending(engine: Engine, kind: str, target: str) -> int:
+    """Remove the jobs of a kind for a target that nobody runs now; how many."""
     with engine.begin() as connection:
-        connection.execute(
-            update(push_jobs)
-            .where(
-                push_jobs.c.kind == kind,
-                push_jobs.c.target == target,
-                push_jobs.c.locked_until.is_(None),
-                push_jobs.c.due_at < until,
+        result = connection.execute(
+            delete(push_jobs).where(
+                push_jobs.c.kind == kind, push_jobs.c.target == target, push_jobs.c.locked_until.is_(None)
             )
-            .values(due_at=until)
         )
+    return result.rowcount or 0
 
 
 def drop_events_before(engine: Engine, feed_id: str, job_id: int) -> None:

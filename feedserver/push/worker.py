@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import Flask
 
@@ -27,7 +27,9 @@ from .http import PushError
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # how often the queue is looked at when nothing woke the worker
 HOUSEKEEPING_SECONDS = 3600.0
-INBOX_ATTEMPTS = 3  # an inbox request whose key cannot be fetched is tried this often, then dropped
+INBOX_ATTEMPTS = (
+    1  # an inbox request whose key cannot be fetched is dropped (its sender retries its delivery)
+)
 
 
 class InboxSlots:
@@ -150,11 +152,18 @@ class PushWorker:
     def _failed(self, job: outbox.Job, error: PushError) -> None:
         engine = self.runtime.store.engine
         retry = _retry_policy(self.runtime.settings.push, job)
-        if error.retry and job.kind == outbox.AP_INBOX:
-            # The origin's server did not answer in time: its other requests wait too, and the slots go to
-            # other origins meanwhile (one dripping server would otherwise cost a deadline per request).
-            later = _now() + timedelta(seconds=retry.delay)
-            outbox.postpone(engine, outbox.AP_INBOX, job.target or "", later)
+        if job.kind == outbox.AP_INBOX and error.retry:
+            # The origin's key cannot be had now, so none of its queued requests can be verified: they are all
+            # dropped at once (senders retry their deliveries). An unreachable or dripping key server thus
+            # frees its share of the queue after one deadline, instead of holding it, and real followers out.
+            # (A signature that does not hold drops only its own request: anyone can name any origin.)
+            dropped = outbox.drop_pending(engine, outbox.AP_INBOX, job.target or "")
+            log.warning(
+                "push job %s (%s to %s) dropped, with %d queued from that origin: %s",
+                *(job.id, job.kind, _host(job), dropped, error),
+            )
+            outbox.finish(engine, job)
+            return
         if error.retry and outbox.retry_later(engine, job, str(error), _now(), retry):
             log.info("push job %s (%s to %s) failed, will retry: %s", job.id, job.kind, _host(job), error)
             return
