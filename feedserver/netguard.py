@@ -35,11 +35,21 @@ LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopb
 LOW_32 = 0xFFFFFFFF
 # IPv6 prefixes whose addresses are one IPv4 host, with where that IPv4 address sits in the 128 bits.
 TRANSLATED = (
-    (ipaddress.IPv6Network("::ffff:0:0/96"), lambda v: v & LOW_32),  # IPv4-mapped
-    (ipaddress.IPv6Network("::ffff:0:0:0/96"), lambda v: v & LOW_32),  # SIIT (RFC 7915)
-    (ipaddress.IPv6Network("64:ff9b::/96"), lambda v: v & LOW_32),  # NAT64 well-known prefix
-    (ipaddress.IPv6Network("64:ff9b:1::/48"), lambda v: (v >> 64 & 0xFFFF) << 16 | (v >> 40 & 0xFFFF)),
-    (ipaddress.IPv6Network("::/96"), lambda v: v & LOW_32),  # IPv4-compatible (deprecated)
+    (ipaddress.IPv6Network("::ffff:0:0/96"), lambda v: (v & LOW_32,)),  # IPv4-mapped
+    (ipaddress.IPv6Network("::ffff:0:0:0/96"), lambda v: (v & LOW_32,)),  # SIIT (RFC 7915)
+    (ipaddress.IPv6Network("64:ff9b::/96"), lambda v: (v & LOW_32,)),  # NAT64 well-known prefix
+    # The local-use NAT64 prefix (RFC 8215) may be any /48 to /96 inside it, and each RFC 6052 layout puts
+    # the IPv4 address elsewhere (skipping bits 64-71): every reading must be allowed.
+    (
+        ipaddress.IPv6Network("64:ff9b:1::/48"),
+        lambda v: (
+            (v >> 64 & 0xFFFF) << 16 | (v >> 40 & 0xFFFF),  # /48
+            (v >> 64 & 0xFF) << 24 | (v >> 32 & 0xFFFFFF),  # /56
+            v >> 24 & LOW_32,  # /64
+            v & LOW_32,  # /96
+        ),
+    ),
+    (ipaddress.IPv6Network("::/96"), lambda v: (v & LOW_32,)),  # IPv4-compatible (deprecated)
 )
 NOT_EMBEDDING = (ipaddress.IPv6Address("::"), ipaddress.IPv6Address("::1"))  # unspecified and loopback
 LOOPBACK = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
@@ -119,15 +129,16 @@ def embedded_ipv4(address: IPAddress) -> tuple[list[IPv4], list[IPv4]]:
     """(translated, tunnelled): the IPv4 addresses an IPv6 address reaches through a translator or a tunnel.
 
     Translated (the IPv6 address stands for the IPv4 host): IPv4-mapped ::ffff:0:0/96, SIIT ::ffff:0:0:0/96,
-    IPv4-compatible ::/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48 (RFC 6052 layout: a /48 prefix skips bits
-    64-71). Tunnelled (an IPv6 host behind a relay): 6to4 2002::/16 and Teredo 2001::/32 (server and client).
+    IPv4-compatible ::/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48 (read with every RFC 6052 layout from /48
+    to /96, since the local prefix's length is not known here). Tunnelled (an IPv6 host behind a relay):
+    6to4 2002::/16 and Teredo 2001::/32 (server and client).
     """
     if not isinstance(address, ipaddress.IPv6Address) or address in NOT_EMBEDDING:
         return [], []
     value = int(address)
     for network, extract in TRANSLATED:
         if address in network:
-            return [ipaddress.IPv4Address(extract(value))], []
+            return [ipaddress.IPv4Address(v4) for v4 in extract(value)], []
     if address.sixtofour is not None:
         return [], [address.sixtofour]
     if address.teredo is not None:

@@ -173,11 +173,11 @@ def test_the_brief_s_reproduced_metadata_addresses_are_refused():
     assert embedding_forms("169.254.169.254")["nat64"] == "64:ff9b::a9fe:a9fe"
 
 
+# Teredo stays refused: 2001::/23 is not global. A local-use NAT64 address is read with every RFC 6052 layout,
+# and this /48 spelling reads as 0.0.0.0 under the /96 one: refused, as any ambiguous one is.
 @pytest.mark.parametrize(
     ("form", "permitted"),
-    [
-        (form, not form.startswith("teredo")) for form in FORMS
-    ],  # Teredo stays refused: 2001::/23 is not global
+    [(form, not form.startswith("teredo") and form != "nat64-local") for form in FORMS],
 )
 def test_ipv6_forms_of_a_public_ipv4_address_are_judged_by_it(form, permitted):
     assert AddressPolicy().permits(ipaddress.ip_address(embedding_forms(PUBLIC)[form])) is permitted
@@ -193,9 +193,10 @@ def test_embedded_addresses_follow_the_ipv4_allowances(form):
     loopback = ipaddress.ip_address(embedding_forms("127.0.0.1")[form])
     metadata = ipaddress.ip_address(embedding_forms("169.254.169.254")[form])
     broad = AddressPolicy.from_networks(["127.0.0.0/8", "169.254.0.0/16", "2001::/32"])
-    assert broad.permits(loopback) is True
+    assert broad.permits(loopback) is (form != "nat64-local")  # its other layouts read 0.0.0.0 (see above)
     assert broad.permits(metadata) is False  # metadata only when named exactly, whatever the spelling
-    assert AddressPolicy.from_networks(["2001::/32", "169.254.169.254/32"]).permits(metadata) is True
+    exact = AddressPolicy.from_networks(["2001::/32", "169.254.169.254/32"])
+    assert exact.permits(metadata) is (form != "nat64-local")
 
 
 @pytest.mark.parametrize("answer", ["64:ff9b::a9fe:a9fe", "::ffff:0:7f00:1", "2002:a01:203::1"])
@@ -269,3 +270,10 @@ def test_allowed_networks_admit_loopback_but_never_metadata(tmp_path):
 def test_public_names_pass_config_and_are_checked_when_connected(tmp_path):
     settings = load(_config_without_allowances(tmp_path, GOOD_FEED.format(url="https://example.org/a.ics")))
     assert settings.feeds["waste-a"].options["url"] == "https://example.org/a.ics"
+
+
+def test_the_local_nat64_prefix_is_read_with_every_layout():
+    """Inside 64:ff9b:1::/48 the prefix may be a /48 to a /96 (RFC 8215), and each RFC 6052 layout puts the
+    IPv4 address elsewhere: under a /64 prefix this address is 169.254.169.254, whatever the /48 reading
+    says."""
+    assert not AddressPolicy().permits(ipaddress.ip_address("64:ff9b:1:808:a9:fea9:fe00:0"))
