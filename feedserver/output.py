@@ -42,6 +42,12 @@ def publish_due(runtime: Runtime, now: datetime) -> list[str]:
     """Publish again every feed whose stored renditions expired (a reminder or a crisis notice fell due), so
     new items appear in the static files and reach subscribers without a refresh; the ids published."""
     due = [feed_id for feed_id in runtime.store.expired_feeds(now) if feed_id in runtime.settings.feeds]
+    published = []
     for feed_id in due:
-        publish(runtime, runtime.feed(feed_id), now)
-    return due
+        try:
+            publish(runtime, runtime.feed(feed_id), now)
+        except Exception as exc:  # noqa: BLE001 - one feed that cannot be published must not hold back the rest
+            log.warning("publishing %s when it fell due failed: %s: %s", feed_id, type(exc).__name__, exc)
+            continue
+        published.append(feed_id)
+    return published
