@@ -83,3 +83,20 @@ def test_pages_show_times_in_the_servers_zone_with_its_abbreviation(client, lang
     berlin = ZoneInfo("Europe/Berlin")  # the test config's [server] timezone (the default)
     for machine, shown in times:
         assert shown == datetime.fromisoformat(machine).astimezone(berlin).strftime(shape)
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("lang,words", [("de", "Nicht gefunden"), ("en", "There is nothing at this address")])
+def test_a_browser_gets_an_error_page_and_a_program_gets_problem_json(client, lang, words):
+    path = f"/feeds/no-such-feed-<b>x</b>?lang={lang}"
+    page = client.get(path, headers={"Accept": BROWSER})
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert words in html and f'<html lang="{lang}">' in html and "<b>x</b>" not in html
+    assert leftovers(html) == [] and "Accept" in page.headers["Vary"]
+    for accept in ("*/*", "application/json", "application/problem+json"):
+        answer = client.get(path, headers={"Accept": accept})
+        assert answer.status_code == 404 and answer.mimetype == "application/problem+json", accept
+    assert client.get(f"/api/v1/feeds/nope?lang={lang}").mimetype == "application/problem+json"

@@ -1,27 +1,58 @@
-"""application/problem+json (RFC 9457) from one place; never echoes the request back."""
+"""Error answers from one place, never echoing the request: application/problem+json (RFC 9457) for
+programs, and a short HTML page for browsers (content negotiation on Accept)."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json
+from flask import Flask, Response, has_request_context, json, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from .common import language
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "about:blank"
 
 
+PROBLEM_TYPES = ("application/problem+json", "application/json")
+HEADINGS = {
+    "de": {
+        400: "Ungültige Anfrage", 404: "Nicht gefunden", 405: "Methode nicht erlaubt", 406: "Nicht lieferbar",
+        413: "Anfrage zu groß", 414: "Adresse zu lang", 415: "Format nicht unterstützt",
+        429: "Zu viele Anfragen", 500: "Interner Fehler", 503: "Vorübergehend nicht verfügbar",
+    },
+}  # fmt: skip
+
+
 def problem(status: int, title: str, detail: str | None = None, **extra) -> Response:
-    """A problem response; errors are cached briefly at most."""
-    body = {"type": PROBLEM_TYPE, "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extra)
-    response = Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json"
-    )
+    """A problem response (an HTML page for a browser); errors are cached briefly at most."""
+    if _browser():
+        response = _page(status, title, detail)
+    else:
+        body = {"type": PROBLEM_TYPE, "title": title, "status": status}
+        if detail:
+            body["detail"] = detail
+        body.update(extra)
+        response = Response(
+            json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json"
+        )
     response.headers["Cache-Control"] = "no-store" if status >= 500 else "public, max-age=60"
+    response.vary.add("Accept")
     return response
+
+
+def _browser() -> bool:
+    """True when the client prefers HTML to JSON (a browser; curl and programs send */* or ask for JSON)."""
+    if not has_request_context():
+        return False
+    return request.accept_mimetypes.best_match([*PROBLEM_TYPES, "text/html"]) == "text/html"
+
+
+def _page(status: int, title: str, detail: str | None) -> Response:
+    lang = language()
+    heading = HEADINGS.get(lang, {}).get(status, title)
+    html = render_template("error.html", lang=lang, status=status, heading=heading, detail=detail)
+    return Response(html, status=status, mimetype="text/html")
 
 
 def register(app: Flask) -> None:
