@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 import urllib3
 
+from .deadline import WATCHDOG, Exchange, WatchedConnection
 from .errors import NotModified, ParseError, UpstreamError
 from .netguard import AddressPolicy, GuardedAdapter
 from .remembered import Remembered, bodies, condition_headers, request_key, response_validators
@@ -124,7 +125,8 @@ class Http:
         # Proxies from the environment would resolve names past the guard: upstream connections are direct.
         self.session.trust_env = False
         self.policy = AddressPolicy.from_networks(settings.allow_networks)
-        adapter = GuardedAdapter(self.policy)  # the address actually connected is checked
+        # the address actually connected is checked; the sockets it opens are cut at the deadline
+        adapter = GuardedAdapter(self.policy, mixins=(WatchedConnection,))
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -188,27 +190,21 @@ class Http:
         conditional, reuse = modes[0], modes[1] and method == "GET"
         key = request_key(url, kwargs.get("params"))  # validators belong to the URL with its query
         remembered = self._conditions(key, conditional, reuse, headers)
-        started = time.monotonic()
-        try:
-            response = self.session.request(
-                method,
-                url,
-                headers=headers,
-                stream=True,
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                allow_redirects=False,
-                **kwargs,
-            )
-            response = self._follow_redirects(response, method, headers, started)
-            with response:
-                if response.status_code == 304 and remembered is not None:
-                    return remembered_payload(remembered, url)
-                payload = self._finish(response, url, conditional, expect, started)
-                self._keep(key, response.headers, payload, conditional, reuse)
-                return payload
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            # urllib3 errors come from reading the body ourselves: cut off, broken compression
-            raise UpstreamError(f"{type(exc).__name__} for {_safe(url)}: {exc}") from exc
+        # Timeouts bound each read, not their sum: the watchdog cuts the connections at the deadline, so a
+        # server dripping its status line or headers is cut off too, not only one dripping its body.
+        with WATCHDOG.exchange(self.settings.deadline) as exchange:
+            try:
+                with self._send(method, url, headers, exchange, kwargs) as response:
+                    if response.status_code == 304 and remembered is not None:
+                        return remembered_payload(remembered, url)
+                    payload = self._finish(response, url, conditional, expect, exchange)
+                    self._keep(key, response.headers, payload, conditional, reuse)
+                    return payload
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                if exchange.overdue():  # whatever the cut connection raised, the deadline is the cause
+                    raise self._late() from exc
+                # urllib3 errors come from reading the body ourselves: cut off, broken compression
+                raise UpstreamError(f"{type(exc).__name__} for {_safe(url)}: {exc}") from exc
 
     def check_host(self, url: str) -> None:
         """Refuse URLs whose host resolves to a loopback, private, link-local or metadata address.
@@ -227,7 +223,20 @@ class Http:
         """The validators of the URLs this client asked for (those of URLs no longer fetched are dropped)."""
         return {url: known for url, known in self.validators.items() if url in self.requested}
 
-    def _follow_redirects(self, response, method, headers, started):
+    def _send(self, method: str, url: str, headers: dict, exchange: Exchange, kwargs) -> requests.Response:
+        """The response to the request, its redirects followed."""
+        response = self.session.request(
+            method,
+            url,
+            headers=headers,
+            stream=True,
+            timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+            allow_redirects=False,
+            **kwargs,
+        )
+        return self._follow_redirects(response, method, headers, exchange)
+
+    def _follow_redirects(self, response, method, headers, exchange: Exchange):
         for _ in range(self.settings.max_redirects + 1):
             if not response.is_redirect:
                 return response
@@ -236,7 +245,7 @@ class Http:
             if urlsplit(target).scheme.lower() not in ("http", "https"):
                 raise UpstreamError("redirect to a non-HTTP URL refused")
             self.check_host(target)  # every hop is checked again
-            self._check_deadline(started)
+            self._check_deadline(exchange)
             response = self.session.request(
                 "GET" if method == "POST" and response.status_code in (301, 302, 303) else method,
                 target,
@@ -248,7 +257,7 @@ class Http:
         response.close()
         raise UpstreamError(f"more than {self.settings.max_redirects} redirects")
 
-    def _finish(self, response, url, conditional, expect, started) -> Payload:
+    def _finish(self, response, url, conditional, expect, exchange: Exchange) -> Payload:
         status = response.status_code
         if status == 304 and conditional:
             raise NotModified(url)
@@ -263,15 +272,14 @@ class Http:
                 f"unexpected content type {_media_type(content_type) or 'none'!r} from {_safe(url)}"
                 f" (expected {', '.join(expect)})"
             )
-        body = self._read_body(response, started)
+        body = self._read_body(response, exchange)
         return Payload(body=body, url=url, status=status, content_type=content_type, fetched_at=_now())
 
-    def _read_body(self, response, started) -> bytes:
+    def _read_body(self, response, exchange: Exchange) -> bytes:
         chunks, size = [], 0
         raw = response.raw
         while True:
-            self._check_deadline(started)
-            # read1 returns after at most one socket read, so a dripping server cannot outlast the deadline
+            self._check_deadline(exchange)
             chunk = raw.read1(CHUNK, decode_content=True)
             if not chunk:
                 break
@@ -279,11 +287,16 @@ class Http:
             if size > self.settings.max_bytes:
                 raise UpstreamError(f"response larger than {self.settings.max_bytes} bytes")
             chunks.append(chunk)
+        if exchange.expired:  # a body without a length ends where the watchdog cut it: that end is no end
+            raise self._late()
         return b"".join(chunks)
 
-    def _check_deadline(self, started: float) -> None:
-        if time.monotonic() - started > self.settings.deadline:
-            raise UpstreamError(f"no complete response within {self.settings.deadline:g} s")
+    def _check_deadline(self, exchange: Exchange) -> None:
+        if exchange.overdue():
+            raise self._late()
+
+    def _late(self) -> UpstreamError:
+        return UpstreamError(f"no complete response within {self.settings.deadline:g} s")
 
     def _conditions(self, key: str, conditional: bool, reuse: bool, headers: dict) -> Remembered | None:
         """Add the validators to send; return the remembered body a 304 would stand for (reuse only)."""

@@ -182,12 +182,15 @@ class _GuardedConnection:
 
 
 class GuardedAdapter(HTTPAdapter):
-    """A requests adapter whose connections obey an AddressPolicy; proxies are refused."""
+    """A requests adapter whose connections obey an AddressPolicy; proxies are refused.
 
-    def __init__(self, policy: AddressPolicy, **kwargs):
+    `mixins` come before the guard in each connection class: the sockets they see are the checked ones.
+    """
+
+    def __init__(self, policy: AddressPolicy, mixins: tuple[type, ...] = (), **kwargs):
         attrs = {"policy": policy}
-        http_conn = type("GuardedHTTPConnection", (_GuardedConnection, HTTPConnection), attrs)
-        https_conn = type("GuardedHTTPSConnection", (_GuardedConnection, HTTPSConnection), attrs)
+        http_conn = type("GuardedHTTPConnection", (*mixins, _GuardedConnection, HTTPConnection), attrs)
+        https_conn = type("GuardedHTTPSConnection", (*mixins, _GuardedConnection, HTTPSConnection), attrs)
         self._pool_classes = {
             "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
             "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),

@@ -84,6 +84,7 @@ def live_app(
         if push is not None:
             push.stop()
         server.shutdown()
+        server.server_close()  # a restart on the same port must not wait for this object to be collected
 
 
 def refresh(app, feed_id: str = "waste-test"):

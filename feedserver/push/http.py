@@ -2,20 +2,18 @@
 
 They obey the same SSRF policy as upstream fetches ([fetch] allow_networks, checked on the address actually
 connected), but with short limits: a subscriber is not an upstream, and a slow one must not hold a worker.
-The deadline is total: a watchdog shuts the exchange's sockets when it passes, whatever the server drips.
+The deadline is total, as for every request through the client: whatever the server drips, it ends there.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ..config import Settings
 from ..errors import FeedserverError, UpstreamError
 from ..fetch import Http, Payload
-from ..netguard import AddressPolicy, GuardedAdapter, RefusedAddress
+from ..netguard import AddressPolicy, RefusedAddress
 
 MAX_URL = 1024  # callbacks, inboxes, key ids; topic + callback must fit one PostgreSQL index row
 MAX_ANSWER = 256 * 1024  # a callback's or inbox's answer is ignored; key documents are small
@@ -88,86 +86,11 @@ def post(settings: Settings, url: str, body: bytes, headers: dict[str, str]) -> 
 
 
 def _send(exchange, settings: Settings, deadline: float = DEADLINE) -> Payload:
-    http = push_http(settings, deadline)
-    watchdog = _Watchdog(http.settings.deadline)
-    _watch_sockets(http, watchdog)
     try:
-        with watchdog:
-            payload = exchange(http)
+        return exchange(push_http(settings, deadline))
     except RefusedAddress as exc:
         raise PushError(str(exc), retry=False) from exc  # the address policy: trying again will not help
     except UpstreamError as exc:
-        if watchdog.fired:
-            raise PushError(watchdog.message()) from exc
         raise PushError(str(exc), status=exc.status) from exc
-    except FeedserverError as exc:  # e.g. a deadline or size limit
+    except FeedserverError as exc:  # any other refusal of the answer
         raise PushError(str(exc)) from exc
-    if watchdog.fired:  # a body cut off without a length to tell it is incomplete
-        raise PushError(watchdog.message())
-    return payload
-
-
-class _Watchdog:
-    """Shuts the sockets of one exchange once its deadline passed.
-
-    The client checks its deadline only between reads of the body, and every read may take up to the read
-    timeout: a server dripping its status line and headers a byte at a time would hold a thread for hours.
-    """
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.fired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._cut)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._timer.cancel()
-
-    def watch(self, sock: socket.socket) -> None:
-        """Cut this socket too when the deadline passes (at once if it already did)."""
-        with self._lock:
-            self._sockets.append(sock)
-            if self.fired:
-                _shut(sock)
-
-    def message(self) -> str:
-        """The error of an exchange cut off."""
-        return f"no complete answer within {self.seconds:g} s"
-
-    def _cut(self) -> None:
-        with self._lock:
-            self.fired = True
-            for sock in self._sockets:
-                _shut(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once; the client closes the socket
-    except OSError:
-        pass  # closed already
-
-
-def _watch_sockets(http: Http, watchdog: _Watchdog) -> None:
-    """Mount a guarded adapter on the client whose connections hand every socket they open to the watchdog."""
-    adapter = GuardedAdapter(http.policy)
-    # The adapter's pool manager looks its pool classes up in this very dict: replacing entries is enough.
-    classes = adapter._pool_classes
-    for scheme, pool in list(classes.items()):
-        guarded = pool.ConnectionCls
-
-        def new_conn(self, _guarded=guarded) -> socket.socket:
-            sock = _guarded._new_conn(self)
-            watchdog.watch(sock)
-            return sock
-
-        connection = type(f"Watched{guarded.__name__}", (guarded,), {"_new_conn": new_conn})
-        classes[scheme] = type(f"Watched{pool.__name__}", (pool,), {"ConnectionCls": connection})
-    http.session.mount("http://", adapter)
-    http.session.mount("https://", adapter)
