@@ -1,5 +1,5 @@
 """Production entry point: gunicorn 'wsgi:app' (the scheduler runs in `feedserver worker`)."""
 
-from feedserver import create_app
+from feedserver.app import create_app
 
 app = create_app()

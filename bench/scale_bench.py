@@ -42,7 +42,7 @@ WORKER_SETTINGS = [  # (class, workers, threads) compared by --compare-workers
 
 def prepare(directory: Path, storage: str, cache: str):
     """Fetch the bench feed once, publish it as files; (config, app, body, etag)."""
-    from feedserver import create_app
+    from feedserver.app import create_app
     from feedserver.export import publish_all
     from feedserver.pipeline import refresh
 

@@ -183,7 +183,7 @@ def catalogue_api_seconds(directory: Path, feeds: int) -> tuple[float, float]:
     """(first /api/v1/feeds, median of 5 after one feed's state changed) in seconds, in process."""
     from datetime import UTC, datetime
 
-    from feedserver import create_app
+    from feedserver.app import create_app
 
     app = create_app(many_feeds_config(directory, feeds))
     client, store = app.test_client(), app.extensions["feedserver"].store
@@ -223,7 +223,7 @@ class _Upstream(BaseHTTPRequestHandler):
 
 def poll_throughput(directory: Path, storage: str, cache: str, feeds: int = 200) -> tuple[float, float]:
     """(feeds/s on first poll with new data, feeds/s on a re-poll answered 304) with 10 threads."""
-    from feedserver import create_app
+    from feedserver.app import create_app
     from feedserver.pipeline import refresh
 
     _Upstream.body = calendar(ITEMS + 20).encode()

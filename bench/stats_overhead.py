@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from feedserver import create_app
+from feedserver.app import create_app
 from feedserver.config import BUNDLED_SAMPLES
 from feedserver.pipeline import refresh
 from feedserver.push import stats

@@ -6,13 +6,20 @@ import logging
 import sys
 
 import click
+import waitress
 from marshmallow import fields as mfields
 
 from . import config as config_module
+from .app import create_app
 from .desk.cli import tokens, users
-from .errors import ConfigError, FeedserverError
+from .errors import ConfigError, FeedserverError, OptionError, UpstreamError
+from .export import publish_all
+from .fetch import Http
+from .pipeline import refresh
 from .push.worker import PushWorker
 from .registry import load_source, source_kinds
+from .scheduler import BackgroundPoller, run_worker
+from .store import Store
 
 
 def _settings(ctx: click.Context):
@@ -24,8 +31,6 @@ def _settings(ctx: click.Context):
 
 
 def _app(ctx: click.Context, settings=None):
-    from . import create_app
-
     settings = settings or _settings(ctx)
     try:
         return create_app(settings)
@@ -76,10 +81,6 @@ def check(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     """Web server plus the polling scheduler in one process (the embedded default)."""
-    import waitress
-
-    from .scheduler import BackgroundPoller
-
     app = _app(ctx, config_module.listening_at(_settings(ctx), host, port))
     try:  # bind before anything starts, so a busy port is one clear line, not a traceback
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="feedserver")
@@ -110,8 +111,6 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 @click.pass_context
 def worker(ctx: click.Context, standby_retry: float) -> None:
     """The polling scheduler alone; of several workers only the holder of the leader lock polls."""
-    from .scheduler import run_worker
-
     app = _app(ctx)
     click.echo(f"worker for {len(app.extensions['feedserver'].settings.feeds)} feed(s); polling while leader")
     push = PushWorker(app).start()  # deliveries run in every worker: the queue's claims keep them apart
@@ -126,8 +125,6 @@ def worker(ctx: click.Context, standby_retry: float) -> None:
 @click.pass_context
 def publish(ctx: click.Context, directory: str) -> None:
     """Write every feed in every format as static files with .gz siblings (DIR/feeds/<id>.<fmt>)."""
-    from .export import publish_all
-
     app = _app(ctx)
     with app.app_context():
         report = publish_all(app.extensions["feedserver"], directory)
@@ -144,8 +141,6 @@ def publish(ctx: click.Context, directory: str) -> None:
 @click.pass_context
 def fetch(ctx: click.Context, feed_ids: tuple[str, ...], accept_deletions: bool) -> None:
     """Poll now (all feeds, or the ones named); one result line per feed; exit 1 if any failed."""
-    from .pipeline import refresh
-
     if accept_deletions and not feed_ids:
         click.echo("error: --accept-deletions needs the feed id(s) whose deletions to accept", err=True)
         ctx.exit(2)
@@ -198,8 +193,6 @@ def _describe_field(field: mfields.Field) -> str:
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
     """Create or upgrade the database schema (run once per deployment; locked on PostgreSQL)."""
-    from .store import Store
-
     settings = _settings(ctx)
     Store(settings.storage_url).migrate()
     click.echo("database schema is up to date")
@@ -214,9 +207,6 @@ def migrate(ctx: click.Context) -> None:
 @click.pass_context
 def lookup(ctx: click.Context, source: str, service: str, place, street, base_url) -> None:
     """Walk a provider's address hierarchy (place -> street -> house number) and print a config snippet."""
-    from .errors import OptionError, UpstreamError
-    from .fetch import Http
-
     try:
         module = load_source(source)
     except KeyError:

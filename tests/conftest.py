@@ -54,7 +54,7 @@ def feed_info() -> FeedInfo:
 @pytest.fixture
 def make_app(tmp_path):
     """Build a fresh app (a 'restart') on the same temporary database each time it is called."""
-    from feedserver import create_app
+    from feedserver.app import create_app
 
     def build(feeds: str, extra: str = ""):
         app = create_app(write_config(tmp_path, feeds, extra))

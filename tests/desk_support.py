@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from click.testing import CliRunner
 
-from feedserver import create_app
+from feedserver.app import create_app
 from feedserver.cli import main
 from tests.conftest import refresh_feed, write_config
 

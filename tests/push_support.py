@@ -13,7 +13,7 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 from werkzeug.serving import make_server
 
-from feedserver import create_app
+from feedserver.app import create_app
 from feedserver.push import outbox
 from feedserver.push.worker import PushWorker
 from tests.services import write_config

@@ -58,7 +58,7 @@ def big_items(today: date, count: int = 450):
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, make_httpserver):
     """A feed of every kind, polled once, plus a big calendar; no rate limit (tests call it a lot)."""
-    from feedserver import create_app
+    from feedserver.app import create_app
     from tests.conftest import write_config
 
     urls = serve_upstreams(make_httpserver)
@@ -169,7 +169,7 @@ def test_status_reports_each_feeds_health(client):
 
 def test_error_messages_lose_url_query_strings():
     from feedserver.store import FeedState
-    from feedserver.web.api_data import health
+    from feedserver.web.api.data import health
 
     state = FeedState(
         id="x",
@@ -488,8 +488,8 @@ def test_catalogue_after_one_feed_changes_reloads_that_feed_only(client, app, mo
     """The list is rebuilt from kept per-feed entries: one changed feed, one entry made, and the same JSON
     as a dump by the schema."""
     from feedserver import api_schemas
-    from feedserver.web import api
-    from feedserver.web.api_data import feed_summary
+    from feedserver.web.api import routes as api
+    from feedserver.web.api.data import feed_summary
 
     store = app.extensions["feedserver"].store
     before = client.get("/api/v1/feeds")

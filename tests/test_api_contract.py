@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from werkzeug.serving import make_server
 
-from feedserver import create_app
+from feedserver.app import create_app
 from tests.api_support import feed_tables, populate, serve_upstreams
 from tests.conftest import write_config
 

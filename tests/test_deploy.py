@@ -98,7 +98,7 @@ def _with_hops(make_app, hops: int, extra: str = ""):
     config = Path(app.extensions["feedserver"].settings.path)
     text = config.read_text().replace("[server]\n", f"[server]\nproxy_hops = {hops}\n", 1)
     config.write_text(text)
-    from feedserver import create_app
+    from feedserver.app import create_app
 
     fresh = create_app(config)
     fresh.config["TESTING"] = True

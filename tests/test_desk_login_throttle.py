@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from feedserver import create_app
+from feedserver.app import create_app
 from feedserver.desk import auth
 from feedserver.tables import desk_audit
 from tests.desk_support import (

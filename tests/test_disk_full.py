@@ -167,7 +167,7 @@ def fill(path) -> None:
 
 
 def test_a_real_full_disk_is_reported_and_recovered_from(tmp_path, httpserver):
-    from feedserver import create_app
+    from feedserver.app import create_app
 
     with tiny_disk(tmp_path / "disk", "3m") as disk:
         upstream = Upstream(httpserver, calendar(3))

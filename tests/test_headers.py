@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Response
 
-from feedserver import create_app
+from feedserver.app import create_app
 from feedserver.web.security import route_class
 from tests.conftest import refresh_feed, write_config
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from feedserver import create_app
+from feedserver.app import create_app
 from feedserver.leader import LEADER_LOCK_KEY, FileLock, Leadership, PostgresLock, SoleLock, leader_lock
 from feedserver.scheduler import BackgroundPoller, build_scheduler, run_refresh
 from tests.services import cluster_config, wait_for, waste_calendar

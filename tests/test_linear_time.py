@@ -53,7 +53,7 @@ CHILD = """
 import json, sys, time
 from feedserver.fetch import Payload, looks_like_html
 from feedserver.sanitize import plain_text
-from feedserver.web.api_data import URL_QUERY
+from feedserver.web.api.data import URL_QUERY
 from tests.test_linear_time import hostile_texts
 
 def timed(call, value):

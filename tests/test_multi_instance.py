@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from werkzeug import Request, Response
 
-from feedserver import create_app
+from feedserver.app import create_app
 from feedserver.leader import LEADER_LOCK_KEY
 from tests.conftest import refresh_feed
 from tests.services import cluster_config, feedserver_process, wait_for, waste_calendar

@@ -12,7 +12,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
-from feedserver import create_app
+from feedserver.app import create_app
 from feedserver.store import MIGRATIONS, SchemaError, Store
 from tests.conftest import refresh_feed, write_config
 from tests.services import cluster_config, feedserver_process, waste_calendar

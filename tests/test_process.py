@@ -35,7 +35,7 @@ CHILD = """
 import pathlib, sys, time
 import feedserver.pipeline as pipeline
 import feedserver.store as store_module
-from feedserver import create_app
+from feedserver.app import create_app
 
 config, phase, marker = sys.argv[1:4]
 app = create_app(config)

@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from werkzeug import Response
 from werkzeug.serving import make_server
 
-from feedserver import create_app
+from feedserver.app import create_app
 from feedserver.config import BUNDLED_SAMPLES, from_mapping
 from feedserver.errors import ConfigError
 from feedserver.output import publish, publish_due

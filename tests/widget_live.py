@@ -153,7 +153,7 @@ def post_announcements(app) -> None:
 
 def start(tmp_path: Path) -> tuple[Live, callable]:
     """Poll every feed once, then serve the app on a free port; returns the server and its stop function."""
-    from feedserver import create_app
+    from feedserver.app import create_app
 
     upstream = HTTPServer(host="127.0.0.1", port=0)
     upstream.start()

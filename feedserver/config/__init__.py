@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -18,7 +19,8 @@ from ..fetch import FetchSettings
 from ..fields import Interval, Secret, TimeZone, Url
 from ..items import FeedInfo
 from ..licences import LICENCES
-from ..registry import kind_names, load_source
+from ..netguard import AddressPolicy
+from ..registry import kind_names, load_source, source_kinds
 from .desk import DeskSchema, DeskSettings, desk_settings
 from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings, rate_limit
 
@@ -126,8 +128,6 @@ class FetchSchema(Schema):
 
     @staticmethod
     def check_networks(values: list[str]) -> None:
-        import ipaddress
-
         for value in values:
             try:
                 ipaddress.ip_network(value, strict=False)
@@ -324,8 +324,6 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
     try:
         module = load_source(common["source"])
     except KeyError:
-        from ..registry import source_kinds
-
         raise ConfigError(
             file,
             f"{key}.source",
@@ -370,8 +368,6 @@ def _refuse_local_upstreams(feeds: dict[str, FeedSettings], fetch: FetchSettings
 
     Host names are resolved and checked again on every connection (feedserver.netguard).
     """
-    from ..netguard import AddressPolicy
-
     policy = AddressPolicy.from_networks(fetch.allow_networks)
     for feed in feeds.values():
         for name, value in feed.options.items():

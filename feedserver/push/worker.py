@@ -17,6 +17,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -221,8 +222,6 @@ def _retry_policy(push, job: outbox.Job):
 
 def _host(job: outbox.Job) -> str:
     """Only the host of a target goes to the log: a callback URL may carry a subscriber's token."""
-    from urllib.parse import urlsplit
-
     return urlsplit(job.target or "").hostname or "-"
 
 

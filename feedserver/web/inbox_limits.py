@@ -18,7 +18,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from ..config import Settings
-from .api_limits import storage_uri
+from .api.limits import storage_uri
 
 log = logging.getLogger(__name__)
 EXTENSION = "feedserver.inbox_limits"

@@ -12,9 +12,9 @@ from ..push.topics import add_links, catalogue_topic_url, hub_url
 from ..renditions import formats_of
 from ..serving import current
 from .common import language, now, runtime
-from .embed_builder import builder
 from .problems import problem
 from .security import CSP
+from .widgets.builder import builder
 
 bp = Blueprint("pages", __name__)
 TIME_FORMATS = {"de": "%d.%m.%Y %H:%M %Z", "en": "%Y-%m-%d %H:%M %Z"}

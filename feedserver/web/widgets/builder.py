@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import url_for
 
-from ..config import FeedSettings
-from ..runtime import Runtime
-from .widget_model import (
+from ...config import FeedSettings
+from ...runtime import Runtime
+from .model import (
     LANGUAGES,
     MAX_ITEMS,
     MODES,

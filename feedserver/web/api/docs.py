@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from .api_docs_model import docs_model
-from .api_http import add_cors
-from .api_spec import build_spec
-from .common import not_modified, runtime
+from ..common import not_modified, runtime
+from .docs_model import docs_model
+from .http import add_cors
+from .spec import build_spec
 
 bp = Blueprint("api_docs", __name__)
 DOCS_MAX_AGE = 300

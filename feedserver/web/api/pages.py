@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..filters import ChoiceFilter, MinimumFilter, Selection
-from ..items import Item
-from ..renditions import has_expired, next_expiry
-from .api_filters import NoItems
-from .api_http import encode_cursor
-from .api_store import Snapshot, after, position
+from ...filters import ChoiceFilter, MinimumFilter, Selection
+from ...items import Item
+from ...renditions import has_expired, next_expiry
+from .filters import NoItems
+from .http import encode_cursor
+from .store import Snapshot, after, position
 
 
 @dataclass(frozen=True)

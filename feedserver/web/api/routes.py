@@ -9,13 +9,17 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, request
 from marshmallow import ValidationError
 
-from .. import api_schemas as schemas
-from ..config import FeedSettings
-from ..filters import FILTERS, FilterError
-from ..store import FeedState
-from . import api_docs, api_filters, api_limits
-from .api_data import feed_meta, feed_summary, server_meta, source_entries, status_entries
-from .api_http import (
+from ... import api_schemas as schemas
+from ...config import FeedSettings
+from ...filters import FILTERS, FilterError
+from ...store import FeedState
+from ..common import now, runtime
+from ..problems import problem
+from . import docs as api_docs
+from . import filters as api_filters
+from . import limits as api_limits
+from .data import feed_meta, feed_summary, server_meta, source_entries, status_entries
+from .http import (
     SERVER_MAX_AGE,
     CursorError,
     add_cors,
@@ -25,9 +29,9 @@ from .api_http import (
     json_response,
     preflight,
 )
-from .api_kinds import kind_data
-from .api_pages import Page, page_of
-from .api_store import (
+from .kinds import kind_data
+from .pages import Page, page_of
+from .store import (
     Entries,
     Snapshots,
     cached_body,
@@ -37,8 +41,6 @@ from .api_store import (
     state_version,
     to_json,
 )
-from .common import now, runtime
-from .problems import problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 SUMMARY = schemas.FeedSummarySchema()  # one instance for thousands of entries (dumping keeps no state)
@@ -177,7 +179,7 @@ def list_items(feed_id: str):
         - in: query
           schema: feedserver.api_schemas.PagingQuerySchema
         - in: query
-          schema: feedserver.web.api_filters.FilterQuerySchema
+          schema: feedserver.web.api.filters.FilterQuerySchema
       responses:
         "200":
           description: One page of items.

@@ -14,14 +14,14 @@ from importlib.resources import files
 
 from flask import Blueprint, Response, json, render_template, request, url_for
 
-from ..config import FeedSettings
-from ..desk.crisis import crisis_view
-from .api_http import feed_max_age
-from .common import now, runtime
-from .problems import problem
-from .widget_chart import chart_of
-from .widget_model import OptionError, WidgetData, WidgetOptions, parse_options, widget_data
-from .widget_text import (
+from ...config import FeedSettings
+from ...desk.crisis import crisis_view
+from ..api.http import feed_max_age
+from ..common import now, runtime
+from ..problems import problem
+from .chart import chart_of
+from .model import OptionError, WidgetData, WidgetOptions, parse_options, widget_data
+from .text import (
     category_class,
     category_label,
     clock_text,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..config import FeedSettings
-from ..items import Item
-from ..registry import load_kind
+from ...config import FeedSettings
+from ...items import Item
+from ...registry import load_kind
 
 Extra = tuple[dict, datetime | None]
 

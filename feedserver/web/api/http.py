@@ -10,9 +10,9 @@ from datetime import datetime
 from flask import Response
 from werkzeug.http import http_date
 
-from ..api_query import CURSOR_PATTERN
-from .api_store import Body
-from .common import MAX_MAX_AGE, MIN_MAX_AGE, not_modified
+from ...api_query import CURSOR_PATTERN
+from ..common import MAX_MAX_AGE, MIN_MAX_AGE, not_modified
+from .store import Body
 
 JSON = "application/json"
 EXPOSED = (

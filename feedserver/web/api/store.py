@@ -20,9 +20,9 @@ from types import MappingProxyType
 
 from flask import current_app
 
-from ..items import Item
-from ..store import FeedState
-from .common import runtime
+from ...items import Item
+from ...store import FeedState
+from ..common import runtime
 
 SNAPSHOTS_KEPT = 64  # per process: feeds x versions held in memory
 BODY_SECONDS = 3600  # generated bodies live at most this long in the cache (bounds its size)

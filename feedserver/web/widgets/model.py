@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..config import FeedSettings
-from ..desk.crisis import crisis_view
-from ..filters import FilterError, Selection, parse_selection
-from ..items import Item
-from ..registry import load_kind
-from ..renditions import accepted_filters, has_expired
-from ..runtime import Runtime
-from .api_kinds import kind_data
+from ...config import FeedSettings
+from ...desk.crisis import crisis_view
+from ...filters import FilterError, Selection, parse_selection
+from ...items import Item
+from ...registry import load_kind
+from ...renditions import accepted_filters, has_expired
+from ...runtime import Runtime
+from ..api.kinds import kind_data
 
 LANGUAGES = ("de", "en")
 MODES = ("compact", "full")

@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, request
 from flask_limiter import HeaderNames, Limiter
 from flask_limiter.util import get_remote_address
 
-from ..config import Settings
+from ...config import Settings
 
 HEADERS = {
     HeaderNames.LIMIT: "RateLimit-Limit",

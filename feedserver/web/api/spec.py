@@ -8,10 +8,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Flask
 
-from ..api_query import FilterValues
-from ..api_schemas import DateOrDateTime, ProblemSchema
-from ..config import FEED_ID
-from .api_spec_complete import complete
+from ...api_query import FilterValues
+from ...api_schemas import DateOrDateTime, ProblemSchema
+from ...config import FEED_ID
+from .spec_complete import complete
 
 API_PREFIX = "/api/v1/"
 OPENAPI_VERSION = "3.1.0"

@@ -8,15 +8,15 @@ from datetime import datetime
 
 from marshmallow import missing
 
-from ..config import FeedSettings, Settings
-from ..filters import ChoiceFilter, MinimumFilter
-from ..items import Item
-from ..licences import LICENCES
-from ..registry import load_source, source_kinds
-from ..render import FORMATS
-from ..renditions import accepted_filters, formats_of
-from ..store import FeedState
-from ..waste import fold
+from ...config import FeedSettings, Settings
+from ...filters import ChoiceFilter, MinimumFilter
+from ...items import Item
+from ...licences import LICENCES
+from ...registry import load_source, source_kinds
+from ...render import FORMATS
+from ...renditions import accepted_filters, formats_of
+from ...store import FeedState
+from ...waste import fold
 
 # A scheme starts only where a run of scheme characters starts, so each run is scanned once.
 URL_QUERY = re.compile(r"((?<![\w+.-])[a-z][a-z0-9+.-]*://[^\s?#]+)[?#][^\s]*", re.IGNORECASE)

@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..api_query import MAX_VALUE_LENGTH, TEXT_VALUE_PATTERN, FilterValues, FullMatch, OneOfNames
-from ..config import FeedSettings
-from ..filters import FILTERS, MAX_VALUES, ChoiceFilter, FilterError, MinimumFilter, Selection, filters_for
-from ..items import Item
-from ..registry import load_kind, load_source, source_kinds
-from ..renditions import accepted_filters
+from ...api_query import MAX_VALUE_LENGTH, TEXT_VALUE_PATTERN, FilterValues, FullMatch, OneOfNames
+from ...config import FeedSettings
+from ...filters import FILTERS, MAX_VALUES, ChoiceFilter, FilterError, MinimumFilter, Selection, filters_for
+from ...items import Item
+from ...registry import load_kind, load_source, source_kinds
+from ...renditions import accepted_filters
 
 HELP = {
     "category": "Waste feeds: the waste category (its German or English name is taken too, e.g. Papier, "

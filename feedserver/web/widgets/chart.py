@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..air import UNIT, WINDOW
-from .widget_text import clock_text, number_text, pollutant, words
+from ...air import UNIT, WINDOW
+from .text import clock_text, number_text, pollutant, words
 
 WIDTH, HEIGHT = 320, 130
 LEFT, RIGHT, TOP, BOTTOM = 40, 10, 10, 24  # room for the value and time labels
