@@ -109,7 +109,7 @@ def ask(client, case: Case, port: int) -> tuple[int, bytes]:
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory, make_httpserver) -> dict[str, tuple[int, bytes]]:
     """The whole server's answers, asked once in CASES order (so no test's order can change a byte)."""
-    from feedserver import create_app
+    from feedserver.app import create_app
 
     make_httpserver.clear()
     feeds = serve_all(make_httpserver)
