@@ -10,7 +10,7 @@ from . import config as config_module
 from .config import Settings
 from .desk.crisis import CrisisNotices
 from .desk.records import Reader
-from .extensions import cache
+from .extensions import babel, cache
 from .push.outbox import PushQueue
 from .runtime import Runtime
 from .static_files import StaticFiles
@@ -23,6 +23,7 @@ def create_app(config: Settings | str | os.PathLike | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=1024 * 1024)
     cache.init_app(app, config=_cache_config(settings))
+    _init_babel(app, settings)
     store = Store(settings.storage_url)
     if store.engine.dialect.name == "sqlite":
         store.migrate()  # the embedded default migrates itself
@@ -53,6 +54,16 @@ def _channels(settings: Settings, store: Store) -> tuple:
     """Where a publication goes once stored: static files (with [publish] dir), then the push queue."""
     static = (StaticFiles(settings.publish.dir, store),) if settings.publish.dir else ()
     return (*static, PushQueue(store.engine))
+
+
+def _init_babel(app: Flask, settings: Settings) -> None:
+    """gettext with the pages' language choice (web.common.locale) and times in the server's zone."""
+    from .web.common import locale
+
+    app.config.update(
+        BABEL_DEFAULT_LOCALE=settings.server.language, BABEL_DEFAULT_TIMEZONE=settings.server.timezone
+    )
+    babel.init_app(app, locale_selector=locale)  # catalogs: feedserver/translations/<lang>/LC_MESSAGES
 
 
 def _cache_config(settings: Settings) -> dict:
