@@ -18,7 +18,17 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from tests.desk_support import PASSWORDS, admin_app, csrf_of, draft, login, login_attempt, token_for
+from tests.desk_support import (
+    PASSWORDS,
+    add_user,
+    admin_app,
+    csrf_of,
+    draft,
+    login,
+    login_attempt,
+    set_password,
+    token_for,
+)
 from tests.test_pages_text import leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +126,7 @@ ENGLISH = ("Announcement", "announcement", "Log in", "Log out", "Logged in", "Se
            "Withdraw", "Skip to", "Editorial", "Password", "Please", "Too many", "Must be", "characters",
            "Not Found", "Forbidden", " by ")  # fmt: skip
 FOREIGN = {"de": ENGLISH, "en": GERMAN}
+CARL = "carl-has-a-long-password"
 
 
 class Said(HTMLParser):
@@ -161,7 +172,10 @@ def app(tmp_path, monkeypatch, frozen):
 
 @pytest.fixture
 def desk(app):
-    """anna and bernd logged in; announcements 1 (pending, by anna), 2 (approved) and 3 (withdrawn)."""
+    """anna and bernd logged in; announcements 1 (pending, by anna), 2 (approved) and 3 (withdrawn); carl,
+    an author of the bauamt office, who has none."""
+    add_user(app, "carl", "author", "bauamt")
+    set_password(app, "carl", CARL)
     anna, bernd = login(app, "anna"), login(app, "bernd")
     for title in ("Wochenmarkt fällt aus", "Stadtfest am Markt", "Konzert im Park"):
         assert draft(anna, title=title).status_code == 302
@@ -191,6 +205,7 @@ def desk_pages(app, desk, lang: str) -> dict[str, object]:
         )
     }
     pages["announcement to approve"] = bernd.get(f"/admin/announcements/1{q}")
+    pages["empty index"] = login(app, "carl", CARL).get(f"/admin/{q}")  # an office without announcements
     token = csrf_of(anna.get(f"/admin/new{q}"))
     wrong = {
         "csrf_token": token,
