@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-tools check clean chromium screenshots
+.PHONY: run test lint bench bench-tools check clean chromium screenshots translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,18 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check feedserver sources kinds tests bench wsgi.py
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
+
+# gettext catalogs (README "Translations"): extract the English msgids of code and templates, merge them into
+# each language's messages.po (then translate what is new there), compile the .mo files the server reads.
+# The .mo files are committed: every install (wheel, `pip install -e .`, a read-only site-packages) has them
+# without a build step or a write at start-up; tests/test_translations.py fails when one lags behind its .po.
+translations: $(STAMP)
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg --project=feedserver --copyright-holder="the feedserver developers" --add-location=file --sort-by-file \
+	  -k lazy_gettext -k lazy_ngettext:1,2 -c TRANSLATORS: -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d feedserver/translations --ignore-obsolete \
+	  --ignore-pot-creation-date
+	$(BIN)/pybabel compile --statistics -d feedserver/translations
 
 # The widget screenshots in docs/widgets/ (a test run writes them to a temporary directory).
 screenshots: $(STAMP) chromium

@@ -11,7 +11,7 @@ from . import config as config_module
 from .config import Settings
 from .desk.crisis import CrisisNotices
 from .desk.records import Reader
-from .extensions import cache
+from .extensions import babel, cache
 from .nearcache import NearCache
 from .push import app as push  # usage statistics
 from .push.outbox import PushQueue
@@ -31,6 +31,7 @@ from .web import (
     websub_hub,
 )
 from .web.api import routes as api
+from .web.common import locale
 from .web.security import LowerCaseHost
 from .web.widgets import routes as widgets
 
@@ -41,6 +42,7 @@ def create_app(config: Settings | str | os.PathLike | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=1024 * 1024)
     cache.init_app(app, config=_cache_config(settings))
+    _init_babel(app, settings)
     store = Store(settings.storage_url)
     if store.engine.dialect.name == "sqlite":
         store.migrate()  # the embedded default migrates itself
@@ -65,6 +67,14 @@ def _channels(settings: Settings, store: Store) -> tuple:
     """Where a publication goes once stored: static files (with [publish] dir), then the push queue."""
     static = (StaticFiles(settings.publish.dir, store),) if settings.publish.dir else ()
     return (*static, PushQueue(store.engine))
+
+
+def _init_babel(app: Flask, settings: Settings) -> None:
+    """gettext with the pages' language choice (web.common.locale) and times in the server's zone."""
+    app.config.update(
+        BABEL_DEFAULT_LOCALE=settings.server.language, BABEL_DEFAULT_TIMEZONE=settings.server.timezone
+    )
+    babel.init_app(app, locale_selector=locale)  # catalogs: feedserver/translations/<lang>/LC_MESSAGES
 
 
 def _cache_config(settings: Settings) -> dict:

@@ -99,7 +99,7 @@ def test_drafting_approving_and_withdrawing_through_the_forms(app):
         assert feedparser.parse(bernd.get("/feeds/presse.atom").data).entries == []
 
     audit = anna.get("/admin/audit").get_data(as_text=True)
-    for action in ("create", "approve", "withdraw"):
+    for action in ("angelegt", "freigegeben", "zurückgezogen"):  # create, approve, withdraw in German
         assert f"<td>{action}</td>" in audit
 
 
@@ -108,6 +108,11 @@ def test_self_approval_through_the_form_is_refused_with_403(app):
     detail_url = draft(anna).headers["Location"]
     response = anna.post(
         f"{detail_url}/approve", data={"version": "1", "csrf_token": csrf_of(anna.get(detail_url))}
+    )
+    assert response.status_code == 403
+    assert "Vier-Augen-Prinzip" in response.get_data(as_text=True)  # the refusal in the page's language
+    response = anna.post(
+        f"{detail_url}/approve?lang=en", data={"version": "1", "csrf_token": csrf_of(anna.get(detail_url))}
     )
     assert response.status_code == 403
     assert "someone other than its author" in response.get_data(as_text=True)

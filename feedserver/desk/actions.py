@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext
+
 from ..config import FeedSettings
 from ..output import publish
 from ..pipeline import refresh, safe_url
@@ -46,9 +48,9 @@ class Desk:
         with self.engine.connect() as connection:
             found = records.announcement(connection, announcement_id)
         if found is None:
-            raise NotFound("There is no announcement with this id.")
+            raise NotFound(lazy_gettext("There is no announcement with this id."))
         if not rules.readable(user, found, self.office(found.feed_id)):
-            raise Forbidden("This announcement belongs to another office.")
+            raise Forbidden(lazy_gettext("This announcement belongs to another office."))
         return found
 
     def list(self, user: User, status: str | None = None, feed_id: str | None = None) -> list[Announcement]:
@@ -74,7 +76,7 @@ class Desk:
         """Post a new announcement (version 1, pending approval) into an announcements feed."""
         office = self.office(feed_id)
         if office is None:
-            raise Invalid({"feed": ["Must be the id of an announcements feed."]})
+            raise Invalid({"feed": [lazy_gettext("Must be the id of an announcements feed.")]})
         rules.require_office(user, office)
         content = self._checked(cleaned(content), now)
         with self.engine.begin() as connection:
@@ -121,7 +123,7 @@ class Desk:
 
     def _locked(self, connection, announcement_id: int, now: datetime) -> Announcement:
         if not records.lock_announcement(connection, announcement_id, now):
-            raise NotFound("There is no announcement with this id.")
+            raise NotFound(lazy_gettext("There is no announcement with this id."))
         return records.announcement(connection, announcement_id)
 
     def _checked(self, content: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -149,5 +151,6 @@ def cleaned(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Staff text stays exactly as the schema let it in; a link the feeds would change is refused."""
     fields = dict(fields)
     if fields.get("link") and safe_url(fields["link"]) != fields["link"]:
-        raise Invalid({"link": ["Must be an http or https link without spaces, quotes or angle brackets."]})
+        message = lazy_gettext("Must be an http or https link without spaces, quotes or angle brackets.")
+        raise Invalid({"link": [message]})
     return fields

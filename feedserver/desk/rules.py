@@ -12,6 +12,8 @@ Four-eyes, as implemented here:
 - Authors, approvers and admins belong to offices; everyone but an admin acts only on feeds whose `office`
   option is one of their offices.
 Everything here is pure: records come from feedserver.desk.records; actions run in feedserver.desk.actions.
+Messages are English msgids made lazy: they become words in the request's language when shown (/admin in
+German or English, the desk API in English), and English outside a request.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from flask_babel import lazy_gettext
 
 ROLES = ("author", "approver", "admin")
 APPROVER_ROLES = frozenset({"approver", "admin"})
@@ -32,7 +36,7 @@ class DeskError(Exception):
     """A refused desk action; the web layer turns it into a problem response with this status."""
 
     status = 400
-    title = "Bad Request"
+    title = lazy_gettext("Bad Request")
 
     def __init__(self, detail: str, **extra: Any):
         super().__init__(detail)
@@ -41,25 +45,25 @@ class DeskError(Exception):
 
 
 class Unauthorized(DeskError):
-    status, title = 401, "Unauthorized"
+    status, title = 401, lazy_gettext("Unauthorized")
 
 
 class Forbidden(DeskError):
-    status, title = 403, "Forbidden"
+    status, title = 403, lazy_gettext("Forbidden")
 
 
 class NotFound(DeskError):
-    status, title = 404, "Not Found"
+    status, title = 404, lazy_gettext("Not Found")
 
 
 class Conflict(DeskError):
-    status, title = 409, "Conflict"
+    status, title = 409, lazy_gettext("Conflict")
 
 
 class TooManyRequests(DeskError):
     """A throttled login or token check: the answer carries Retry-After (whole seconds)."""
 
-    status, title = 429, "Too Many Requests"
+    status, title = 429, lazy_gettext("Too Many Requests")
 
     def __init__(self, detail: str, retry_after: int):
         super().__init__(detail)
@@ -69,10 +73,10 @@ class TooManyRequests(DeskError):
 class Invalid(DeskError):
     """Field errors: a dict of field name -> messages (fixed texts, never the submitted values)."""
 
-    status, title = 422, "Unprocessable Content"
+    status, title = 422, lazy_gettext("Unprocessable Content")
 
     def __init__(self, errors: Mapping[str, list[str]]):
-        super().__init__("The request has invalid fields; see `errors`.", errors=dict(errors))
+        super().__init__(lazy_gettext("The request has invalid fields; see `errors`."), errors=dict(errors))
 
 
 @dataclass(frozen=True)
@@ -168,35 +172,46 @@ def may_act_in(user: User, office: str | None) -> bool:
 def require_office(user: User, office: str | None) -> None:
     """Forbidden unless the user belongs to the feed's office (admins belong everywhere)."""
     if not may_act_in(user, office):
-        raise Forbidden("You may act only on announcements of your own office's feeds.")
+        raise Forbidden(lazy_gettext("You may act only on announcements of your own office's feeds."))
 
 
 def check_edit(user: User, announcement: Announcement, office: str | None) -> None:
     """Any member of the office may add a version, as long as the announcement is not withdrawn."""
     require_office(user, office)
     if announcement.withdrawn_at is not None:
-        raise Conflict("This announcement was withdrawn; its history can be read but not changed.")
+        raise Conflict(
+            lazy_gettext("This announcement was withdrawn; its history can be read but not changed.")
+        )
 
 
 def check_approval(user: User, announcement: Announcement, office: str | None, number: int) -> None:
     """The four-eyes check: an approver of the office, the exact latest version, not co-written by them."""
     if user.role not in APPROVER_ROLES:
-        raise Forbidden("Only users with the approver or admin role may approve.")
+        raise Forbidden(lazy_gettext("Only users with the approver or admin role may approve."))
     require_office(user, office)
     if announcement.withdrawn_at is not None:
-        raise Conflict("This announcement was withdrawn.")
+        raise Conflict(lazy_gettext("This announcement was withdrawn."))
     latest = announcement.latest
     if number != latest.number:
         raise Conflict(
-            f"Version {number} is not the current version; review version {latest.number} and approve that.",
+            lazy_gettext(
+                "Version %(number)s is not the current version; review version %(current)s and approve that.",
+                number=number,
+                current=latest.number,
+            ),
             current_version=latest.number,
         )
     if latest.approved:
-        raise Conflict(f"Version {number} is already approved.", current_version=latest.number)
+        raise Conflict(
+            lazy_gettext("Version %(number)s is already approved.", number=number),
+            current_version=latest.number,
+        )
     if user.id in announcement.contributors(number):
         raise Forbidden(
-            "Four-eyes rule: a version must be approved by someone other than its author; you wrote "
-            "this version or one of the unapproved versions before it."
+            lazy_gettext(
+                "Four-eyes rule: a version must be approved by someone other than its author; you wrote "
+                "this version or one of the unapproved versions before it."
+            )
         )
 
 
@@ -213,31 +228,34 @@ def check_withdrawal(user: User, announcement: Announcement, office: str | None)
     """Withdrawing needs no second pair of eyes: taking something down must be fast."""
     require_office(user, office)
     if announcement.withdrawn_at is not None:
-        raise Conflict("This announcement is already withdrawn.")
+        raise Conflict(lazy_gettext("This announcement is already withdrawn."))
 
 
 def content_errors(content: Mapping[str, Any], feed_ids: Collection[str]) -> dict[str, list[str]]:
     """Rules across fields of one version's content (the schema checked each field on its own)."""
     errors: dict[str, list[str]] = {}
 
-    def add(name: str, message: str) -> None:
+    def add(name: str, message) -> None:
         errors.setdefault(name, []).append(message)
 
     if content.get("ends") is not None and content.get("starts") is None:
-        add("ends", "An end needs a start.")
+        add("ends", lazy_gettext("An end needs a start."))
     elif content.get("ends") is not None and content["ends"] < content["starts"]:
-        add("ends", "The end must not be before the start.")
+        add("ends", lazy_gettext("The end must not be before the start."))
     if content.get("expires") is not None and content["expires"] <= content["publish_at"]:
-        add("expires", "The expiry must be after the publication time.")
+        add("expires", lazy_gettext("The expiry must be after the publication time."))
     targets = tuple(content.get("targets") or ())
     if content.get("crisis") and not targets:
-        add("targets", 'A crisis announcement needs targets: a list of feed ids, or "*" for every feed.')
+        add(
+            "targets",
+            lazy_gettext('A crisis announcement needs targets: a list of feed ids, or "*" for every feed.'),
+        )
     elif targets and not content.get("crisis"):
-        add("targets", "Only crisis announcements have targets.")
+        add("targets", lazy_gettext("Only crisis announcements have targets."))
     elif ALL_FEEDS in targets and len(targets) > 1:
-        add("targets", '"*" (every feed) cannot be combined with feed ids.')
+        add("targets", lazy_gettext('"*" (every feed) cannot be combined with feed ids.'))
     elif any(t != ALL_FEEDS and t not in feed_ids for t in targets):
-        add("targets", "Every target must be the id of a configured feed.")
+        add("targets", lazy_gettext("Every target must be the id of a configured feed."))
     return errors
 
 

@@ -1,7 +1,8 @@
 """marshmallow schemas of the desk API: what requests may carry and what responses look like.
 
 Error messages are fixed texts: they never repeat a submitted value. Rules across fields (an end after its
-start, targets only for crisis announcements) live in feedserver.desk.rules.content_errors.
+start, targets only for crisis announcements) live in feedserver.desk.rules.content_errors. Messages the
+/admin form can show are lazy English msgids (the desk API answers in English; /admin in German or English).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ..config import FEED_ID
@@ -21,6 +24,10 @@ MAX_TARGETS = 200
 # C0 controls but tab and line feed, DEL, C1 controls, lone surrogates, and the non-characters XML forbids.
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 LINE_END = re.compile("\r\n?")
+TIME_ERRORS = {
+    "invalid": lazy_gettext("Must be a date and time."),
+    "invalid_awareness": lazy_gettext("Must be a date and time with its offset from UTC."),
+}
 
 
 class PlainText(fields.String):
@@ -31,8 +38,8 @@ class PlainText(fields.String):
     """
 
     default_error_messages = {
-        "control": "Must not contain control characters.",
-        "line": "Must be a single line, without line breaks or tabs.",
+        "control": lazy_gettext("Must not contain control characters."),
+        "line": lazy_gettext("Must be a single line, without line breaks or tabs."),
     }
 
     def __init__(self, single_line: bool = False, **kwargs):
@@ -52,8 +59,8 @@ class Targets(fields.Field):
     """Crisis targets: a list of feed ids, or "*" (also written "all") for every feed."""
 
     default_error_messages = {
-        "invalid": 'Must be a list of feed ids, or "*" for every feed.',
-        "too_many": f"At most {MAX_TARGETS} targets.",
+        "invalid": lazy_gettext('Must be a list of feed ids, or "*" for every feed.'),
+        "too_many": lazy_gettext("At most %(count)s targets.", count=MAX_TARGETS),
     }
 
     def _deserialize(self, value, attr, data, **kwargs) -> tuple[str, ...]:
@@ -71,6 +78,16 @@ class Targets(fields.Field):
         return list(value or ())
 
 
+class Link(fields.Url):
+    """A URL whose "not a link" message is lazy like the others (marshmallow's Url insists on a str)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        for validator in self.validators:
+            if isinstance(validator, validate.URL):
+                validator.error = lazy_gettext("Must be an http or https link.")
+
+
 class AnnouncementContent(Schema):
     """The editable fields of an announcement; each edit stores them as a new version."""
 
@@ -80,26 +97,38 @@ class AnnouncementContent(Schema):
     title = PlainText(
         single_line=True,
         required=True,
-        validate=validate.Length(1, MAX_TITLE),
+        validate=validate.Length(1, MAX_TITLE, error=lazy_gettext("Must be 1 to {max} characters long.")),
         metadata={"description": "The SMS line: one short line of plain text."},
     )
-    text = PlainText(load_default="", validate=validate.Length(max=MAX_TEXT))
-    link = fields.Url(
+    text = PlainText(
+        load_default="",
+        validate=validate.Length(max=MAX_TEXT, error=lazy_gettext("At most {max} characters.")),
+    )
+    link = Link(
         schemes={"http", "https"},
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=MAX_LINK),
+        validate=validate.Length(max=MAX_LINK, error=lazy_gettext("At most {max} characters.")),
         metadata={"description": "http or https only."},
     )
     starts = fields.AwareDateTime(
-        load_default=None, allow_none=True, metadata={"description": "With a start it is an event (.ics)."}
+        load_default=None,
+        allow_none=True,
+        error_messages=TIME_ERRORS,
+        metadata={"description": "With a start it is an event (.ics)."},
     )
-    ends = fields.AwareDateTime(load_default=None, allow_none=True)
+    ends = fields.AwareDateTime(load_default=None, allow_none=True, error_messages=TIME_ERRORS)
     publish_at = fields.AwareDateTime(
-        load_default=None, allow_none=True, metadata={"description": "When it appears; default: now."}
+        load_default=None,
+        allow_none=True,
+        error_messages=TIME_ERRORS,
+        metadata={"description": "When it appears; default: now."},
     )
     expires = fields.AwareDateTime(
-        load_default=None, allow_none=True, metadata={"description": "When it leaves the feeds."}
+        load_default=None,
+        allow_none=True,
+        error_messages=TIME_ERRORS,
+        metadata={"description": "When it leaves the feeds."},
     )
     crisis = fields.Boolean(
         load_default=False, metadata={"description": "On top of every targeted feed once approved."}
@@ -115,7 +144,7 @@ class AnnouncementCreate(AnnouncementContent):
 
     feed = fields.String(
         required=True,
-        validate=validate.Regexp(FEED_ID, error="Must be the id of an announcements feed."),
+        validate=validate.Regexp(FEED_ID, error=lazy_gettext("Must be the id of an announcements feed.")),
         metadata={"description": "The id of a feed with source = announcements."},
     )
 
@@ -202,8 +231,8 @@ def field_errors(messages: Any, schema: Schema) -> dict[str, list[str]]:
 
 
 def _flatten(problems: Any) -> list[str]:
-    if isinstance(problems, str):
-        return [problems]
+    if isinstance(problems, str | LazyString):
+        return [str(problems)]  # a lazy message in the request's language
     if isinstance(problems, dict):
         return [p for value in problems.values() for p in _flatten(value)]
     if isinstance(problems, list):

@@ -5,6 +5,9 @@ every POST carries a CSRF token. Sessions are stored on the server (feedserver.d
 time, the lifetime, a new password or a disabled user end them; each user sees and ends their own at
 /admin/sessions. Logins are throttled per name and per client address. Without `[server] secret_key` the
 whole page answers 503 and logs why.
+
+German or English through gettext (English msgids, feedserver/translations), chosen as on the public pages:
+?lang= first, then Accept-Language. A ?lang= choice stays on every desk link, form and redirect.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, has_request_context, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext, lazy_gettext, ngettext
 from marshmallow import ValidationError
 
 from ..desk import rules, schemas
@@ -29,7 +33,35 @@ from .problems import problem
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
-STATUS_LABELS = {"pending": "Wartet auf Freigabe", "approved": "Freigegeben", "withdrawn": "Zurückgezogen"}
+LANGUAGES = ("de", "en")
+TIME_FORMATS = {"de": "%d.%m.%Y %H:%M %Z", "en": "%Y-%m-%d %H:%M %Z"}  # as on the public pages
+STATUS_LABELS = {
+    "pending": lazy_gettext("Awaiting approval"),
+    "approved": lazy_gettext("Approved"),
+    "withdrawn": lazy_gettext("Withdrawn"),
+}
+ROLE_LABELS = {
+    "author": lazy_gettext("author"),
+    "approver": lazy_gettext("approver"),
+    "admin": lazy_gettext("admin"),
+}
+ACTION_LABELS = {  # the audit log's actions (desk.access, desk.actions, desk.cli)
+    "create": lazy_gettext("created"),
+    "edit": lazy_gettext("edited"),
+    "approve": lazy_gettext("approved"),
+    "withdraw": lazy_gettext("withdrawn"),
+    "login": lazy_gettext("logged in"),
+    "login-failed": lazy_gettext("login failed"),
+    "login-locked": lazy_gettext("login locked"),
+    "address-locked": lazy_gettext("address locked"),
+    "logout": lazy_gettext("logged out"),
+    "session-end": lazy_gettext("session ended"),
+    "user-add": lazy_gettext("user added"),
+    "user-password": lazy_gettext("password set"),
+    "user-disable": lazy_gettext("user disabled"),
+    "token-create": lazy_gettext("API token created"),
+    "token-revoke": lazy_gettext("API token revoked"),
+}
 
 
 @bp.before_request
@@ -49,10 +81,20 @@ def guard():
     if request.method == "POST" and not csrf_valid(
         secret, g.session, request.form.get("csrf_token"), g.lifetime
     ):
-        return problem(400, "Bad Request", "The form's CSRF token is missing or invalid; reload the page.")
+        return refused(
+            DeskError(lazy_gettext("The form's CSRF token is missing or invalid; reload the page."))
+        )
     found = g.access.session_user(g.session.sid, now()) if g.session is not None else None
     g.user, g.session_id = found if found is not None else (None, None)
     return None
+
+
+@bp.url_defaults
+def keep_language(endpoint: str, values: dict) -> None:
+    """A language chosen with ?lang= stays chosen on every desk link, form and redirect (no cookie for it)."""
+    chosen = request.args.get("lang") if has_request_context() else None
+    if chosen in LANGUAGES:
+        values.setdefault("lang", chosen)
 
 
 @bp.after_request
@@ -68,25 +110,40 @@ def finish(response):
 
 @bp.errorhandler(DeskError)
 def refused(exc: DeskError):
-    return _page("admin/error.html", exc.status, error=exc, title=exc.title)
+    """The desk's error page, in the page's language."""
+    return _page("admin/error.html", exc.status, detail=str(exc.detail), title=str(exc.title))
 
 
 def _page(template: str, status: int = 200, **context):
     session = g.get("new_session") or g.get("session")
-    zone = ZoneInfo(runtime().settings.server.timezone)
+    zone, lang = ZoneInfo(runtime().settings.server.timezone), str(get_locale())
     html = render_template(
         template,
         user=g.get("user"),
         csrf=csrf_token(g.secret, session) if session else "",
-        local=lambda value: _local(value, zone),
-        status_labels=STATUS_LABELS,
+        lang=lang,
+        switch=_switch(lang),
+        local=lambda value: _local(value, zone, TIME_FORMATS[lang]),
+        status_labels={status: str(label) for status, label in STATUS_LABELS.items()},
+        action_label=lambda action: str(ACTION_LABELS.get(action, action)),
+        role_label=lambda role: str(ROLE_LABELS.get(role, role)),
         **context,
     )
     return html, status, {"Content-Type": "text/html; charset=utf-8"}
 
 
-def _local(value: datetime | None, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%d.%m.%Y %H:%M") if value else "–"
+def _switch(lang: str) -> tuple[str, str]:
+    """(the other language, this page's address in it); a page answering a POST switches on its GET page."""
+    other = "en" if lang == "de" else "de"
+    rule = request.url_rule
+    if rule is not None and "GET" in (rule.methods or ()):
+        return other, url_for(request.endpoint, **(request.view_args or {}), lang=other)
+    target = ".login_form" if request.endpoint == "admin.login" else ".index"
+    return other, url_for(target, lang=other)
+
+
+def _local(value: datetime | None, zone: ZoneInfo, shape: str) -> str:
+    return value.astimezone(zone).strftime(shape) if value else "–"
 
 
 def _login_required():
@@ -95,7 +152,7 @@ def _login_required():
 
 def _checked_id(announcement_id: int) -> int:
     if announcement_id > MAX_ID:
-        raise NotFound("There is no announcement with this id.")
+        raise NotFound(lazy_gettext("There is no announcement with this id."))
     return announcement_id
 
 
@@ -105,7 +162,7 @@ def login_form():
     """The login form (it starts an anonymous session that carries the form's CSRF token)."""
     if g.session is None:
         g.new_session = AdminSession.fresh()
-    return _page("admin/login.html", title="Anmelden")
+    return _page("admin/login.html", title=gettext("Log in"))
 
 
 @bp.post("/login")
@@ -118,7 +175,7 @@ def login():
     except TooManyRequests as exc:
         return _locked(exc)
     if found is None:
-        return _page("admin/login.html", 401, title="Anmelden", failed=True)
+        return _page("admin/login.html", 401, title=gettext("Log in"), failed=True)
     g.new_session = AdminSession(found[1])  # a new id: a session id planted before login is worthless
     return redirect(url_for(".index"))
 
@@ -135,7 +192,7 @@ def logout():
 def _locked(exc: TooManyRequests):
     """The login form again, with 429 and Retry-After: the same for every name, known or not."""
     minutes = math.ceil(exc.retry_after / 60)
-    html, status, headers = _page("admin/login.html", 429, title="Anmelden", locked_minutes=minutes)
+    html, status, headers = _page("admin/login.html", 429, title=gettext("Log in"), locked_minutes=minutes)
     return html, status, headers | {"Retry-After": str(exc.retry_after)}
 
 
@@ -152,7 +209,7 @@ def sessions():
     desk = runtime().settings.desk
     return _page(
         "admin/sessions.html",
-        title="Sitzungen",
+        title=gettext("Sessions"),
         sessions=g.access.sessions(g.user, now()),
         current=g.session_id,
         idle=_duration(desk.session_idle),
@@ -166,7 +223,7 @@ def end_session(session_id: int):
     if (redirect_to := _login_required()) is not None:
         return redirect_to
     if session_id > MAX_ID or not g.access.end_session(g.user, session_id, now()):
-        raise NotFound("You have no open session with this id.")  # someone else's: as if there were none
+        raise NotFound(lazy_gettext("You have no open session with this id."))  # another's: as if none
     if session_id == g.session_id:
         g.end_session = True
         return redirect(url_for(".login_form"))
@@ -175,10 +232,10 @@ def end_session(session_id: int):
 
 def _duration(seconds: int) -> str:
     if seconds % 3600 == 0:
-        return f"{seconds // 3600} Stunde{'' if seconds == 3600 else 'n'}"
+        return ngettext("%(num)d hour", "%(num)d hours", seconds // 3600)
     if seconds % 60 == 0:
-        return f"{seconds // 60} Minute{'' if seconds == 60 else 'n'}"
-    return f"{seconds} Sekunden"
+        return ngettext("%(num)d minute", "%(num)d minutes", seconds // 60)
+    return ngettext("%(num)d second", "%(num)d seconds", seconds)
 
 
 # --- announcements --------------------------------------------------------------------------------------
@@ -189,7 +246,7 @@ def index():
         return redirect_to
     found = g.desk.list(g.user)
     groups = {status: [a for a in found if a.status == status] for status in STATUSES}
-    return _page("admin/index.html", title="Redaktion", groups=groups)
+    return _page("admin/index.html", title=gettext("Announcements"), groups=groups)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -248,7 +305,7 @@ def approve(announcement_id: int):
         return redirect_to
     version = request.form.get("version", "")
     if not version.isdigit() or len(version) > 9:
-        return problem(400, "Bad Request", "The form names no valid version.")
+        raise DeskError(lazy_gettext("The form names no valid version."))
     g.desk.approve(g.user, _checked_id(announcement_id), int(version), now())
     return redirect(url_for(".detail", announcement_id=announcement_id))
 
@@ -267,13 +324,13 @@ def audit():
     """The audit log of everything the user may see."""
     if (redirect_to := _login_required()) is not None:
         return redirect_to
-    return _page("admin/audit.html", title="Protokoll", entries=g.desk.audit(g.user))
+    return _page("admin/audit.html", title=gettext("Audit log"), entries=g.desk.audit(g.user))
 
 
 def _form_page(found, feeds, values, errors=None):
     all_feeds = list(runtime().settings.feeds.values())
     status = 422 if errors else 200
-    title = "Meldung bearbeiten" if found else "Neue Meldung"
+    title = gettext("Edit announcement") if found else gettext("New announcement")
     return _page(
         "admin/form.html",
         status,
@@ -283,11 +340,14 @@ def _form_page(found, feeds, values, errors=None):
         all_feeds=all_feeds,
         v=values,
         errors=errors or {},
+        max_title=schemas.MAX_TITLE,
     )
 
 
 def _errors(exc: ValidationError | Invalid) -> dict[str, list[str]]:
-    return exc.messages if isinstance(exc, ValidationError) else exc.extra["errors"]
+    """Field -> messages, as words in the page's language (lazy messages are made strings here)."""
+    found = exc.messages if isinstance(exc, ValidationError) else exc.extra["errors"]
+    return {name: [str(message) for message in messages] for name, messages in found.items()}
 
 
 def _zone() -> str:

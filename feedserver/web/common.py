@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from flask import Response, current_app, request
+from flask import Response, current_app, has_request_context, request
 from werkzeug.datastructures import Headers
 from werkzeug.http import http_date, parse_date
 
@@ -14,6 +14,7 @@ from ..serving import Served
 
 MIN_MAX_AGE = 60
 MAX_MAX_AGE = 3600
+PROGRAM_BLUEPRINTS = frozenset({"api", "desk_api"})  # JSON for programs: their texts are part of the contract
 
 
 def runtime() -> Runtime:
@@ -92,3 +93,13 @@ def language() -> str:
     if chosen in ("de", "en"):
         return chosen
     return request.accept_languages.best_match(["de", "en"]) or runtime().settings.server.language
+
+
+def locale() -> str:
+    """gettext's language (Flask-Babel's locale selector): the page's language() as the public pages choose
+    it; English for the JSON APIs; the server's language outside a request (the scheduler, the CLI)."""
+    if not has_request_context():
+        return runtime().settings.server.language
+    if request.blueprint in PROGRAM_BLUEPRINTS:
+        return "en"
+    return language()
