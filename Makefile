@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+VNU_JAR := .cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test lint bench bench-tools check clean chromium screenshots translations
+.PHONY: run test lint bench bench-tools check clean chromium vnu screenshots translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/feedserver check
 	$(BIN)/feedserver serve --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium vnu
 	$(BIN)/ruff check feedserver sources kinds tests bench wsgi.py
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
@@ -46,6 +47,12 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver; \
 	fi
 
+# The Nu HTML checker (the W3C's vnu.jar, from npm) that tests/test_html_valid.py runs on every page; needs java.
+vnu:
+	@if [ ! -f $(VNU_JAR) ] && command -v npm >/dev/null; then \
+	  npm install --silent --prefix .cache/vnu --no-save --no-audit --no-fund vnu-jar@26.9.27; \
+	fi
+
 bench: $(STAMP) bench-tools
 	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/widget_size.py
@@ -61,4 +68,4 @@ bench-tools:
 	fi
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .cache .pytest_cache .ruff_cache

@@ -107,8 +107,8 @@ def ask(client, case: Case, port: int) -> tuple[int, bytes]:
 
 
 @pytest.fixture(scope="module")
-def answers(tmp_path_factory, make_httpserver) -> dict[str, tuple[int, bytes]]:
-    """The whole server's answers, asked once in CASES order (so no test's order can change a byte)."""
+def golden_server(tmp_path_factory, make_httpserver):
+    """A test client of the golden set's server, every feed refreshed, and the port its upstream had."""
     from feedserver.app import create_app
 
     make_httpserver.clear()
@@ -118,8 +118,14 @@ def answers(tmp_path_factory, make_httpserver) -> dict[str, tuple[int, bytes]]:
     app.config["TESTING"] = True
     refresh_all(app)
     make_httpserver.clear()
-    client = app.test_client()
-    return {case.name: ask(client, case, make_httpserver.port) for case in CASES}
+    return app.test_client(), make_httpserver.port
+
+
+@pytest.fixture(scope="module")
+def answers(golden_server) -> dict[str, tuple[int, bytes]]:
+    """The whole server's answers, asked once in CASES order (so no test's order can change a byte)."""
+    client, port = golden_server
+    return {case.name: ask(client, case, port) for case in CASES}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

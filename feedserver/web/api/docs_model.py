@@ -51,7 +51,7 @@ def _operation(document: dict, path: str, method: str, operation: dict, server: 
             examples = parameter.get("schema", {}).get("examples") or [parameter["name"]]
             example_path = example_path.replace("{" + parameter["name"] + "}", str(examples[0]))
     return {
-        "anchor": "op-" + (operation.get("operationId") or f"{method}-{path}").replace("/", "-"),
+        "anchor": "op-" + re.sub(r"[/{}]", "-", operation.get("operationId") or f"{method}-{path}"),
         "method": method.upper(),
         "path": path,
         "summary": operation.get("summary", ""),

@@ -176,8 +176,8 @@ def canonical(criteria) -> dict[str, str]:
 def iframe_snippet(src: str, title: str, height: int) -> str:
     """The iframe embed: sandboxed without scripts, no referrer, lazy."""
     return (
-        f'<iframe src="{escape(src)}" title="{escape(title)}" width="100%" height="{height}" '
-        'style="border:0;max-width:40em" loading="lazy" referrerpolicy="no-referrer" '
+        f'<iframe src="{escape(src)}" title="{escape(title)}" height="{height}" '
+        'style="width:100%;border:0;max-width:40em" loading="lazy" referrerpolicy="no-referrer" '
         'sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>'
     )
 
