@@ -39,12 +39,13 @@ translations: $(STAMP)
 screenshots: $(STAMP) chromium
 	FEEDSERVER_SCREENSHOTS=docs/widgets $(BIN)/pytest -q tests/test_widgets_browser.py -k screenshots
 
-# The widget tests drive Debian's headless chromium: installed here when missing, as root or in CI.
+# The widget tests drive Debian's headless chromium, the demo test runs `feedserver serve` under libfaketime:
+# installed here when missing, as root or in CI.
 chromium:
-	@if [ ! -x /usr/bin/chromium ] && { [ "$$(id -u)" = 0 ] || [ "$$CI" = true ]; }; then \
+	@if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/faketime ]; } && { [ "$$(id -u)" = 0 ] || [ "$$CI" = true ]; }; then \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$sudo apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver; \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver faketime; \
 	fi
 
 # The Nu HTML checker (the W3C's vnu.jar, from npm) that tests/test_html_valid.py runs on every page; needs java.

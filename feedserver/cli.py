@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 
 import click
 import waitress
 from marshmallow import fields as mfields
 
 from . import config as config_module
+from . import demo
 from .app import create_app
 from .desk.cli import tokens, users
 from .errors import ConfigError, FeedserverError, OptionError, UpstreamError
@@ -28,6 +30,17 @@ def _settings(ctx: click.Context):
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
+
+
+def _demo(ctx: click.Context, settings):
+    """The running demo upstream when [demo] is enabled (settings bound to it), else None."""
+    if not settings.demo.enabled:
+        return None
+    try:
+        return demo.start(settings)
+    except demo.DemoError as exc:
+        click.echo(f"error: demo: {exc}", err=True)
+        ctx.exit(1)
 
 
 def _app(ctx: click.Context, settings=None):
@@ -81,23 +94,36 @@ def check(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     """Web server plus the polling scheduler in one process (the embedded default)."""
-    app = _app(ctx, config_module.listening_at(_settings(ctx), host, port))
+    settings = config_module.listening_at(_settings(ctx), host, port)
+    demo_run = _demo(ctx, settings)  # the replaying upstream, before the first poll needs it
+    app = _app(ctx, demo_run.settings if demo_run else settings)
     try:  # bind before anything starts, so a busy port is one clear line, not a traceback
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="feedserver")
     except OSError as exc:
         reason = exc.strerror or exc
         click.echo(f"error: cannot listen on {host}:{port}: {reason}; choose another --port", err=True)
+        if demo_run:
+            demo_run.stop()
         ctx.exit(1)
+    now = datetime.now(UTC)
+    demo_lines = demo.welcome(app, demo_run, now) if demo_run else []
+    if not demo_run:
+        for name in demo.retire(app, now):
+            click.echo(f"demo account {name} disabled: this config has no [demo]", err=True)
     poller = BackgroundPoller(app).start()  # polls while it holds the leader lock, like `feedserver worker`
     push = PushWorker(app).start()  # WebSub and ActivityPub deliveries from the database queue
     settings = app.extensions["feedserver"].settings
     base = settings.server.base_url.rstrip("/")
     click.echo(f"serving {len(settings.feeds)} feed(s) on http://{host}:{port}/ (links point to {base}/)")
+    for line in demo_lines:
+        click.echo(line)
     try:
         server.run()
     finally:
         poller.stop(timeout=5)  # Ctrl-C should not wait long for a refresh in flight
         push.stop()
+        if demo_run:
+            demo_run.stop()
 
 
 @main.command()
@@ -111,13 +137,17 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 @click.pass_context
 def worker(ctx: click.Context, standby_retry: float) -> None:
     """The polling scheduler alone; of several workers only the holder of the leader lock polls."""
-    app = _app(ctx)
+    settings = _settings(ctx)
+    demo_run = _demo(ctx, settings)
+    app = _app(ctx, demo_run.settings if demo_run else settings)
     click.echo(f"worker for {len(app.extensions['feedserver'].settings.feeds)} feed(s); polling while leader")
     push = PushWorker(app).start()  # deliveries run in every worker: the queue's claims keep them apart
     try:
         run_worker(app, retry=standby_retry)
     finally:
         push.stop()
+        if demo_run:
+            demo_run.stop()
 
 
 @main.command()
@@ -144,7 +174,9 @@ def fetch(ctx: click.Context, feed_ids: tuple[str, ...], accept_deletions: bool)
     if accept_deletions and not feed_ids:
         click.echo("error: --accept-deletions needs the feed id(s) whose deletions to accept", err=True)
         ctx.exit(2)
-    app = _app(ctx)
+    settings = _settings(ctx)
+    demo_run = _demo(ctx, settings)  # demo: URLs are answered by the replaying upstream while this runs
+    app = _app(ctx, demo_run.settings if demo_run else settings)
     runtime = app.extensions["feedserver"]
     unknown = [f for f in feed_ids if f not in runtime.settings.feeds]
     if unknown:
@@ -164,6 +196,8 @@ def fetch(ctx: click.Context, feed_ids: tuple[str, ...], accept_deletions: bool)
             results.append(
                 refresh(runtime, feed_id, respect_backoff=False, accept_deletions=accept_deletions)
             )
+    if demo_run:
+        demo_run.stop()
     for result in results:
         click.echo(result.line())
     ctx.exit(0 if all(r.ok for r in results) else 1)

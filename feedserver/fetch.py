@@ -17,7 +17,7 @@ import urllib3
 
 from .deadline import WATCHDOG, Exchange, WatchedConnection
 from .errors import NotModified, ParseError, UpstreamError
-from .netguard import AddressPolicy, GuardedAdapter
+from .netguard import AddressPolicy, GuardedAdapter, url_port
 from .remembered import Remembered, bodies, condition_headers, request_key, response_validators
 
 CHUNK = 64 * 1024
@@ -42,6 +42,8 @@ class FetchSettings:
     max_bytes: int = 20 * 1024 * 1024
     max_redirects: int = 3
     allow_networks: tuple[str, ...] = ()
+    # "host:port" of single local services the client may reach: only ever the demo upstream (feedserver.demo)
+    allow_endpoints: tuple[str, ...] = ()
     allow_files: tuple[str, ...] = ()
     user_agent: str = "feedserver"
     deletion_guard_ratio: float = 0.5  # a fetch removing more than this share of current items is held
@@ -124,7 +126,7 @@ class Http:
         self.session.max_redirects = settings.max_redirects
         # Proxies from the environment would resolve names past the guard: upstream connections are direct.
         self.session.trust_env = False
-        self.policy = AddressPolicy.from_networks(settings.allow_networks)
+        self.policy = AddressPolicy.from_networks(settings.allow_networks, settings.allow_endpoints)
         # the address actually connected is checked; the sockets it opens are cut at the deadline
         adapter = GuardedAdapter(self.policy, mixins=(WatchedConnection,))
         self.session.mount("http://", adapter)
@@ -182,6 +184,10 @@ class Http:
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
             return self._read_file(url)
+        if scheme == "demo":
+            raise UpstreamError(
+                "demo: URLs are served by the demo upstream, which runs only with [demo] enabled"
+            )
         if scheme not in ("http", "https"):
             raise UpstreamError(f"unsupported URL scheme {scheme!r}")
         self.check_host(url)
@@ -211,11 +217,12 @@ class Http:
 
         An early, readable refusal; the binding check is the one at connect time (netguard).
         """
-        host = urlsplit(url).hostname
+        parts = urlsplit(url)
+        host = parts.hostname
         if not host:
             raise UpstreamError("URL has no host")
         try:
-            self.policy.resolve(host)
+            self.policy.resolve(host, url_port(parts))
         except socket.gaierror as exc:
             raise UpstreamError(f"cannot resolve {host}: {exc.strerror}") from exc
 

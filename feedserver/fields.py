@@ -48,9 +48,9 @@ class Interval(fields.Field):
 
 
 class Url(fields.String):
-    """An absolute http(s) or file URL."""
+    """An absolute http(s) or file URL, or a `demo:` path on the bundled demo upstream (see [demo])."""
 
-    def __init__(self, schemes: tuple[str, ...] = ("http", "https", "file"), **kwargs):
+    def __init__(self, schemes: tuple[str, ...] = ("http", "https", "file", "demo"), **kwargs):
         super().__init__(**kwargs)
         self.schemes = schemes
 
@@ -59,7 +59,7 @@ class Url(fields.String):
         parts = urlsplit(text)
         if parts.scheme.lower() not in self.schemes:
             raise ValidationError(f"must be a URL starting with {' or '.join(s + ':' for s in self.schemes)}")
-        if parts.scheme != "file" and not parts.hostname:
+        if parts.scheme not in ("file", "demo") and not parts.hostname:
             raise ValidationError("URL has no host")
         return text
 

@@ -68,14 +68,24 @@ class AddressPolicy:
     """
 
     allowed: tuple[IPNetwork, ...] = ()
+    # Single (address, port) services besides those networks: the demo upstream's own socket, nothing else.
+    endpoints: frozenset[tuple[IPAddress, int]] = frozenset()
 
     @classmethod
-    def from_networks(cls, networks: Iterable[str]) -> AddressPolicy:
-        """A policy from `[fetch] allow_networks` strings such as "127.0.0.0/8"."""
-        return cls(tuple(ipaddress.ip_network(n, strict=False) for n in networks))
+    def from_networks(cls, networks: Iterable[str], endpoints: Iterable[str] = ()) -> AddressPolicy:
+        """A policy from `[fetch] allow_networks` strings such as "127.0.0.0/8", plus exact "host:port"s."""
+        return cls(
+            tuple(ipaddress.ip_network(n, strict=False) for n in networks),
+            frozenset(parse_endpoint(e) for e in endpoints),
+        )
 
-    def permits(self, address: IPAddress) -> bool:
-        """True when an upstream may be reached at this address (and at every IPv4 address it embeds)."""
+    def permits(self, address: IPAddress, port: int | None = None) -> bool:
+        """True when an upstream may be reached at this address (and at every IPv4 address it embeds).
+
+        With a port, an exact endpoint permission (the demo upstream) also counts, for that port alone.
+        """
+        if port is not None and (address, port) in self.endpoints:
+            return True
         translated, tunnelled = embedded_ipv4(address)
         if not all(self._permits(v4) for v4 in translated + tunnelled):
             return False
@@ -89,9 +99,9 @@ class AddressPolicy:
             return True
         return any(address.version == net.version and address in net for net in self.allowed)
 
-    def check(self, host: str, address: IPAddress) -> None:
-        """Raise RefusedAddress unless the address is permitted."""
-        if not self.permits(address):
+    def check(self, host: str, address: IPAddress, port: int | None = None) -> None:
+        """Raise RefusedAddress unless the address (at this port) is permitted."""
+        if not self.permits(address, port):
             raise RefusedAddress(
                 f"refusing {host}: {address} is not a public address (allow it in [fetch] allow_networks)"
             )
@@ -102,26 +112,44 @@ class AddressPolicy:
         addresses = []
         for info in infos:
             text = str(info[4][0])
-            self.check(host, ipaddress.ip_address(text.split("%")[0]))
+            self.check(host, ipaddress.ip_address(text.split("%")[0]), port)
             if text not in addresses:
                 addresses.append(text)
         return addresses
 
     def refusal(self, url: str) -> str | None:
         """Why a URL's literal host (an IP or localhost) is refused, without resolving; else None."""
-        host = (urlsplit(url).hostname or "").rstrip(".").lower()
-        if not host or urlsplit(url).scheme.lower() not in ("http", "https"):
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+        if not host or parts.scheme.lower() not in ("http", "https"):
             return None
+        port = url_port(parts)
         if host in LOCAL_NAMES or host.endswith(".localhost"):
-            if not any(self.permits(a) for a in LOOPBACK):
+            if not any(self.permits(a, port) for a in LOOPBACK):
                 return f"{host} is a loopback name (allow 127.0.0.0/8 in [fetch] allow_networks to use it)"
             return None
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             return None  # a name: checked when it is resolved and connected
-        if not self.permits(address):
+        if not self.permits(address, port):
             return f"{address} is not a public address (allow it in [fetch] allow_networks)"
+        return None
+
+
+def parse_endpoint(text: str) -> tuple[IPAddress, int]:
+    """An endpoint such as 127.0.0.1:8123 or [::1]:8123 as (address, port); ValueError otherwise."""
+    host, separator, port = text.rpartition(":")
+    if not separator or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"not an address:port: {text!r}")
+    return ipaddress.ip_address(host.strip("[]")), int(port)
+
+
+def url_port(parts) -> int | None:
+    """The port a split http(s) URL connects to (its own, else the scheme's); None when it has none."""
+    try:
+        return parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
         return None
 
 
@@ -174,10 +202,11 @@ class _GuardedConnection:
         raise error
 
     def _checked_peer(self, sock: socket.socket) -> socket.socket:
-        peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%")[0])
-        if not self.policy.permits(peer):
+        name = sock.getpeername()
+        peer = ipaddress.ip_address(str(name[0]).split("%")[0])
+        if not self.policy.permits(peer, name[1]):
             sock.close()
-            self.policy.check(self.host, peer)
+            self.policy.check(self.host, peer, name[1])
         return sock
 
 

@@ -232,8 +232,15 @@ def test_bundled_default_config_is_valid():
     from feedserver.config import load
 
     settings = load(Path(__file__).parent.parent / "config.toml")
-    assert len(settings.feeds) >= 3
+    assert settings.demo.enabled  # `make run` is the demo: a feed of every kind, offline (tests/test_demo.py)
+    assert {feed.kind for feed in settings.feeds.values()} == {
+        "waste",
+        "air",
+        "transit",
+        "alerts",
+        "announcements",
+    }
     fetched = [feed for feed in settings.feeds.values() if feed.source != "announcements"]
-    assert len(fetched) >= 3
-    for feed in fetched:  # bundled samples, so `make run` shows real feeds offline
-        assert feed.options["url"].startswith("file:///")
+    for feed in fetched:  # every upstream is the bundled demo upstream's replay
+        urls = [value for name, value in feed.options.items() if name.endswith("url") and value]
+        assert urls and all(url.startswith("demo:/") for url in urls), feed.id

@@ -21,6 +21,7 @@ from ..items import FeedInfo
 from ..licences import LICENCES
 from ..netguard import AddressPolicy
 from ..registry import kind_names, load_source, source_kinds
+from .demo import DemoSchema, DemoSettings, is_demo_url
 from .desk import DeskSchema, DeskSettings, desk_settings
 from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings, rate_limit
 
@@ -40,7 +41,7 @@ COMMON_KEYS = {
 }
 LANGUAGES = ("de", "en")
 PUSH_SECTIONS = ("websub", "activitypub")
-SECTIONS = ("server", "storage", "cache", "fetch", "feeds", "api", "publish", "desk", *PUSH_SECTIONS)
+SECTIONS = ("server", "storage", "cache", "fetch", "feeds", "api", "publish", "desk", "demo", *PUSH_SECTIONS)
 
 
 class ServerSchema(Schema):
@@ -226,6 +227,7 @@ class Settings:
     publish: PublishSettings = field(default_factory=PublishSettings)
     push: PushSettings = field(default_factory=PushSettings)  # [websub] and [activitypub]
     desk: DeskSettings = field(default_factory=DeskSettings)  # [desk]: /admin sessions, login throttle
+    demo: DemoSettings = field(default_factory=DemoSettings)  # [demo]: the bundled demo upstream
 
 
 def listening_at(settings: Settings, host: str, port: int) -> Settings:
@@ -272,8 +274,10 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
     if not isinstance(feeds_raw, dict):
         raise ConfigError(file, "feeds", "must be a table of feeds, e.g. [feeds.waste-town]")
     feeds = {fid: _feed(fid, table, server, file, base) for fid, table in feeds_raw.items()}
+    demo = DemoSettings(**_load(DemoSchema(), raw.get("demo", {}), file, "demo"))
     _refuse_local_upstreams(feeds, fetch_settings, file)
     _check_files(feeds, fetch_settings, file)
+    _check_demo_urls(feeds, demo, file)
     api = ApiSettings(**_load(ApiSchema(), raw.get("api", {}), file, "api"))
     publish = _load(PublishSchema(), raw.get("publish", {}), file, "publish")
     publish_dir = str((base / publish["dir"]).resolve()) if publish["dir"] else None
@@ -288,6 +292,7 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
         publish=PublishSettings(dir=publish_dir),
         push=_push(raw, file),
         desk=desk_settings(_load(DeskSchema(), raw.get("desk", {}), file, "desk")),
+        demo=demo,
     )
 
 
@@ -389,6 +394,20 @@ def _check_files(feeds: dict[str, FeedSettings], fetch: FetchSettings, file: str
                 raise ConfigError(file, f"feeds.{feed.id}.{name}", "file outside [fetch] allow_files")
             if not path.is_file():
                 raise ConfigError(file, f"feeds.{feed.id}.{name}", f"file not found: {path}")
+
+
+def _check_demo_urls(feeds: dict[str, FeedSettings], demo: DemoSettings, file: str) -> None:
+    """`demo:` URLs name the bundled demo upstream, which exists only when [demo] is enabled."""
+    if demo.enabled:
+        return
+    for feed in feeds.values():
+        for name, value in feed.options.items():
+            if name.endswith("url") and is_demo_url(value):
+                raise ConfigError(
+                    file,
+                    f"feeds.{feed.id}.{name}",
+                    "demo: URLs need [demo] enabled = true (the demo upstream)",
+                )
 
 
 def _resolve_file_url(value: Any, base: Path) -> Any:
