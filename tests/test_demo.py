@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from feedserver import create_app, demo
+from feedserver import demo
+from feedserver.app import create_app
 from feedserver.config import from_mapping, load
 from feedserver.demo import calendars, cap, gtfs_rt, uba
 from feedserver.demo.desk import ACCOUNTS
