@@ -163,13 +163,14 @@
 
   function reading(r, svg, o, t) {
     const level = band(r), unit = r.unit || "";
+    // The caption comes last, as in the server's template: HTML allows it only first or last in a figure.
     const figure = svg && h("figure", { class: "fsw-chart" }, svg,
-      h("figcaption", null, (svg.querySelector("desc") || {}).textContent),
       o.mode === "full" ? h("details", null, h("summary", null, t.table), h("table", null,
         h("caption", { class: "fsw-vh" }, (svg.querySelector("title") || {}).textContent),
         h("thead", null, h("tr", null, h("th", { scope: "col" }, t.hour), h("th", { scope: "col" }, `${t.value} (${unit})`))),
         h("tbody", null, r.series.slice().reverse().map((p) => h("tr", null,
-          h("td", null, time(p.at, clock(p.at, o.tz))), h("td", null, number(p.value, o.lang))))))) : null);
+          h("td", null, time(p.at, clock(p.at, o.tz))), h("td", null, number(p.value, o.lang))))))) : null,
+      h("figcaption", null, (svg.querySelector("desc") || {}).textContent));
     return h("li", { class: "fsw-reading" },
       h("p", { class: "fsw-value" }, h("span", { class: "fsw-name" }, POLL[o.lang][r.component] || r.component),
         r.value != null ? [" ", h("strong", null, `${number(r.value, o.lang)} ${unit}`)] : null, " ",
