@@ -149,6 +149,12 @@ class ItemSchema(Schema):
     data = fields.Dict(
         required=True, metadata={"description": "Kind-specific values (colour, value, delay...)."}
     )
+    crisis = fields.Boolean(
+        metadata={
+            "description": "Present, and true, on the editorial desk's crisis notices: they come first on "
+            "the first page (beyond `limit`), whatever the filters, as they top every feed and widget."
+        }
+    )
 
 
 class PickupSchema(Schema):

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from .config import FeedSettings
 from .filters import Selection
-from .renditions import cache_key, formats_of, render
+from .renditions import cache_key, formats_of, overlay_key, render
 from .runtime import Runtime
 from .store import Rendition
 
@@ -35,7 +35,7 @@ def forget(runtime: Runtime, feed_id: str) -> None:
 
 
 def _drop_cached(runtime: Runtime, feed: FeedSettings) -> None:
-    runtime.cache.delete_many(*[cache_key(feed.id, fmt) for fmt in formats_of(feed)])
+    runtime.cache.delete_many(overlay_key(feed.id), *[cache_key(feed.id, fmt) for fmt in formats_of(feed)])
 
 
 def publish_due(runtime: Runtime, now: datetime) -> list[str]:

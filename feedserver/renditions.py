@@ -147,3 +147,8 @@ def feed_meta(runtime: Runtime, feed: FeedSettings, fmt: str, updated: datetime,
 def cache_key(feed_id: str, fmt: str) -> str:
     """The cache key of a whole feed's bytes in one format."""
     return f"r:{feed_id}:{fmt}"
+
+
+def overlay_key(feed_id: str) -> str:
+    """The cache key of the items on top of a feed (crisis notices); publication drops it with the bytes."""
+    return f"o:{feed_id}"

@@ -116,6 +116,20 @@ def create_activity(note: dict) -> dict:
     )
 
 
+def update_activity(note: dict, updated: datetime) -> dict:
+    """Update{Note}: a correction of an announced item; the same note id with its text and `updated` new."""
+    revised = {**note, "updated": _iso(updated)}
+    stamp = revised["updated"].replace(":", "").replace("-", "")
+    return _activity(
+        "Update",
+        f"{note['id']}#updates/{stamp}",
+        note["attributedTo"],
+        to=note["to"],
+        cc=note["cc"],
+        object=revised,
+    )
+
+
 def delete_activity(note: dict) -> dict:
     """Delete{Tombstone}: an item was withdrawn or left the feed."""
     tombstoned = {"id": note["id"], "type": "Tombstone"}

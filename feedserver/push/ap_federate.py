@@ -52,7 +52,7 @@ def announcement_order(items: list[Item]) -> list[Item]:
 
 
 def sync(runtime: Runtime, feed: FeedSettings, now: datetime) -> tuple[int, int]:
-    """Announce new items and delete vanished ones to followers; (created, deleted) note counts."""
+    """Announce new items, correct changed ones and delete vanished ones to followers; (created, deleted)."""
     engine, settings = runtime.store.engine, runtime.settings
     actor = records.find_actor(engine, feed.id)
     if actor is None:
@@ -71,6 +71,9 @@ def sync(runtime: Runtime, feed: FeedSettings, now: datetime) -> tuple[int, int]
             priority = outbox.URGENT if is_crisis(item) else outbox.NORMAL
             _queue(runtime, feed.id, inboxes, ap_documents.create_activity(note), now, priority)
             created += 1
+    if not first_look:
+        announced = [i for i in shown if i.id in known and known[i.id] is None]
+        _correct(runtime, feed, announced, inboxes, now)
     for item_id in vanished:
         if records.mark_deleted(engine, feed.id, item_id, now):
             note = records.note(engine, feed.id, item_id)[0]
@@ -79,6 +82,32 @@ def sync(runtime: Runtime, feed: FeedSettings, now: datetime) -> tuple[int, int]
     if first_look:
         records.mark_synced(engine, feed.id, now)
     return created, deleted
+
+
+def _correct(runtime: Runtime, feed: FeedSettings, announced: list[Item], inboxes: list[str], now) -> int:
+    """Send an Update for every announced item whose note now reads differently (an approved correction,
+    a changed delay): followers see the post edited in place, with the same id; the count sent."""
+    engine, settings = runtime.store.engine, runtime.settings
+    stored = records.current_notes(engine, feed.id)
+    sent = 0
+    for item in announced:
+        old_text = stored.get(item.id)
+        if old_text is None:
+            continue
+        old, new = json.loads(old_text), ap_documents.note_document(settings, feed, item)
+        if _said(old) == _said(new):
+            continue
+        activity = ap_documents.update_activity(new, now)
+        if records.revise_note(engine, feed.id, item.id, old_text, activity["object"]):
+            priority = outbox.URGENT if is_crisis(item) else outbox.NORMAL
+            _queue(runtime, feed.id, inboxes, activity, now, priority)
+            sent += 1
+    return sent
+
+
+def _said(note: dict) -> dict:
+    """What a note tells its reader (its text, link and tags), without its timestamps."""
+    return {k: v for k, v in note.items() if k not in ("published", "updated")}
 
 
 def _inboxes(engine, feed_id: str) -> list[str]:

@@ -266,6 +266,30 @@ def announce_note(
         return False  # the insert lost a race: the note is announced (once)
 
 
+def current_notes(engine: Engine, feed_id: str) -> dict[str, str]:
+    """The JSON text of every announced, not deleted note of a feed, by item id."""
+    current = and_(ap_notes.c.feed_id == feed_id, ap_notes.c.deleted_at.is_(None))
+    query = select(ap_notes.c.item_id, ap_notes.c.note).where(current)
+    with engine.connect() as connection:
+        return dict(connection.execute(query).all())
+
+
+def revise_note(engine: Engine, feed_id: str, item_id: str, old_text: str, note: dict) -> bool:
+    """Replace an announced note by its corrected version; False when another worker already did."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(ap_notes)
+            .where(
+                ap_notes.c.feed_id == feed_id,
+                ap_notes.c.item_id == item_id,
+                ap_notes.c.deleted_at.is_(None),
+                ap_notes.c.note == old_text,
+            )
+            .values(note=json.dumps(note, ensure_ascii=False))
+        )
+    return result.rowcount == 1
+
+
 def mark_deleted(engine: Engine, feed_id: str, item_id: str, now: datetime) -> bool:
     """The item left the feed: its note becomes a Tombstone; False when it already was one."""
     with engine.begin() as connection:

@@ -42,15 +42,18 @@ def page_of(
     accepted: Mapping[str, ChoiceFilter | MinimumFilter | NoItems],
     page: Page,
     at: datetime,
+    hidden: frozenset[str] = frozenset(),
 ) -> tuple[list[Item], tuple[int, str] | None, datetime | None]:
-    """The page's items, the position the next page starts after (None on the last page), and until when
-    this holds without new data (an item's expiry)."""
+    """The page's items (without the `hidden` ones), the position the next page starts after (None on the
+    last page), and until when this holds without new data (an item's expiry)."""
     start = after(snapshot, page.cursor) if page.cursor is not None else 0
     chosen: list[Item] = []
     for item in snapshot.messages[start:]:
         if page.since is not None and item.published < page.since:
             break  # newest first: everything further is older still
-        if has_expired(item, at) or not all(accepted[n].keep(item, v) for n, v in page.selection.criteria):
+        if item.id in hidden or has_expired(item, at):
+            continue  # hidden: a crisis notice of its home feed, on top of the first page already
+        if not all(accepted[n].keep(item, v) for n, v in page.selection.criteria):
             continue
         chosen.append(item)
         if len(chosen) > page.limit:

@@ -18,6 +18,7 @@ from ..problems import problem
 from . import docs as api_docs
 from . import filters as api_filters
 from . import limits as api_limits
+from .crisis import Notices, notices
 from .data import feed_meta, feed_summary, server_meta, source_entries, status_entries
 from .http import (
     SERVER_MAX_AGE,
@@ -212,11 +213,13 @@ def list_items(feed_id: str):
     except FilterError as exc:
         return _bad_filter(exc)
     page = Page(filters, selection, paging["limit"], paging.get("since"), paging.get("cursor"))
+    on_top = notices(rt, feed.id, at)
 
     def build(when: datetime):
-        return _items_document(feed, state, snapshot, page, applied, when)
+        return _items_document(feed, state, snapshot, page, applied, on_top, when)
 
-    body = cached_body(f"items|{feed.id}|{state_version(state)}|{page.query()}", build, at)
+    key = f"items|{feed.id}|{state_version(state)}|{on_top.version}|{page.query()}"
+    body = cached_body(key, build, at)
     link = f'<{body.next_url}>; rel="next"' if body.next_url else None
     return json_response(body, feed_max_age(feed.every), at, state.stale_since, link)
 
@@ -344,15 +347,26 @@ def _paging(raw: dict[str, str]) -> tuple[dict, Response | None]:
     return paging, None
 
 
-def _items_document(feed, state, snapshot, page: Page, applied, when: datetime):
-    chosen, next_key, valid_until = page_of(snapshot, applied, page, when)
+def _items_document(feed, state, snapshot, page: Page, applied, on_top: Notices, when: datetime):
+    chosen, next_key, valid_until = page_of(snapshot, applied, page, when, hidden=on_top.ids)
     base = f"{_base()}/api/v1/feeds/{feed.id}/items"
     links = {
         "self": _url(base, page.query()),
         "next": _url(base, page.query(cursor=encode_cursor(next_key))) if next_key else None,
     }
-    document = {"data": chosen, "links": links, "meta": feed_meta(feed, state, when)}
-    return schemas.ItemPageSchema().dump(document), valid_until
+    meta = feed_meta(feed, state, when)
+    document = schemas.ItemPageSchema().dump({"data": chosen, "links": links, "meta": meta})
+    if page.cursor is None:  # crisis notices top the first page, as they top every feed
+        document["data"] = [*_shown_since(on_top, page.since), *document["data"]]
+    changes = [t for t in (valid_until, on_top.next_change) if t is not None]
+    return document, min(changes, default=None)
+
+
+def _shown_since(on_top: Notices, since: datetime | None) -> list[dict]:
+    """The crisis notices a client polling with `since` has not seen yet (all of them without it)."""
+    if since is None:
+        return list(on_top.documents)
+    return [d for d in on_top.documents if datetime.fromisoformat(d["updated"] or d["published"]) >= since]
 
 
 def _url(base: str, query: list[tuple[str, str]]) -> str:
