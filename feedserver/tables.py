@@ -314,6 +314,32 @@ ap_notes = _table(
     Index("ix_ap_notes_feed_published", "feed_id", "published_at"),
 )
 
+# --- channels to the city's own accounts (issue 19): what went where, so a correction edits the same post ---
+channel_feeds = _table(
+    "channel_feeds",
+    Column("channel", String(64), primary_key=True),
+    Column("feed_id", String(64), primary_key=True),
+    Column("synced_at", UtcDateTime, nullable=False),  # the first look: items then were backlog, not news
+)
+
+channel_posts = _table(
+    "channel_posts",
+    Column("channel", String(64), primary_key=True),
+    Column("feed_id", String(64), primary_key=True),
+    Column("item_id", String(36), primary_key=True),
+    Column("text", Text, nullable=False),  # the post as it should read now
+    Column("language", String(8), nullable=False),
+    Column("state", String(16), nullable=False),  # backlog, queued, sent, failed, withdrawn, deleted
+    Column("remote_id", String(128)),  # the network's id of the post once sent
+    Column("remote_url", String(2048)),
+    Column("sent_text", Text),  # the text the network has, so an edit is sent only when they differ
+    Column("error", Text),
+    Column("crisis", Boolean, nullable=False, default=False),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Index("ix_channel_posts_queued", "channel", "feed_id", "queued_at"),
+)
+
 stats_daily = _table(
     "stats_daily",
     Column("day", Date, primary_key=True),

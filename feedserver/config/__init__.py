@@ -21,9 +21,12 @@ from ..items import FeedInfo
 from ..licences import LICENCES
 from ..netguard import AddressPolicy
 from ..registry import kind_names, load_source, source_kinds
+from .channels import CHANNEL_NAME, ChannelSettings, check_feed_channels, load_channels, query_pairs
 from .demo import DemoSchema, DemoSettings, is_demo_url
 from .desk import DeskSchema, DeskSettings, desk_settings
 from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings, rate_limit
+from .tables import load_table as _load
+from .tables import raise_first as _raise
 
 DEFAULT_PATH = "config.toml"
 BUNDLED_SAMPLES = Path(__file__).parent.parent / "data" / "samples"
@@ -38,10 +41,13 @@ COMMON_KEYS = {
     "attribution",
     "language",
     "max_items",
+    "channels",
+    "channel_filter",
 }
 LANGUAGES = ("de", "en")
 PUSH_SECTIONS = ("websub", "activitypub")
-SECTIONS = ("server", "storage", "cache", "fetch", "feeds", "api", "publish", "desk", "demo", *PUSH_SECTIONS)
+SECTIONS = ("server", "storage", "cache", "fetch", "feeds", "api", "publish", "desk", "demo", "channels")
+SECTIONS += PUSH_SECTIONS
 
 
 class ServerSchema(Schema):
@@ -151,6 +157,9 @@ class FeedSchema(Schema):
     attribution = fields.String(load_default="")
     language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
     max_items = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    # The city's accounts ([channels.NAME]) this feed posts to, and what of it goes there (a URL query).
+    channels = fields.List(fields.String(validate=validate.Regexp(CHANNEL_NAME)), load_default=list)
+    channel_filter = fields.String(load_default="", validate=validate.Length(0, 1000))
 
 
 @dataclass(frozen=True)
@@ -193,6 +202,8 @@ class FeedSettings:
     timezone: str
     max_items: int
     options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    channels: tuple[str, ...] = ()  # [channels.NAME] this feed posts to
+    channel_filter: tuple[tuple[str, str], ...] = ()  # what of it goes there: URL filters, as (name, value)
 
     @property
     def info(self) -> FeedInfo:
@@ -228,6 +239,7 @@ class Settings:
     push: PushSettings = field(default_factory=PushSettings)  # [websub] and [activitypub]
     desk: DeskSettings = field(default_factory=DeskSettings)  # [desk]: /admin sessions, login throttle
     demo: DemoSettings = field(default_factory=DemoSettings)  # [demo]: the bundled demo upstream
+    channels: dict[str, ChannelSettings] = field(default_factory=dict)  # [channels.NAME]: the city's accounts
 
 
 def listening_at(settings: Settings, host: str, port: int) -> Settings:
@@ -274,6 +286,8 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
     if not isinstance(feeds_raw, dict):
         raise ConfigError(file, "feeds", "must be a table of feeds, e.g. [feeds.waste-town]")
     feeds = {fid: _feed(fid, table, server, file, base) for fid, table in feeds_raw.items()}
+    channels = load_channels(raw.get("channels", {}), file)
+    check_feed_channels(feeds, channels, file)
     demo = DemoSettings(**_load(DemoSchema(), raw.get("demo", {}), file, "demo"))
     _refuse_local_upstreams(feeds, fetch_settings, file)
     _check_files(feeds, fetch_settings, file)
@@ -293,6 +307,7 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
         push=_push(raw, file),
         desk=desk_settings(_load(DeskSchema(), raw.get("desk", {}), file, "desk")),
         demo=demo,
+        channels=channels,
     )
 
 
@@ -365,6 +380,8 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
         timezone=options.get("timezone") or server.timezone,
         max_items=common["max_items"],
         options=MappingProxyType(options),
+        channels=tuple(common["channels"]),
+        channel_filter=query_pairs(common["channel_filter"], file, f"{key}.channel_filter"),
     )
 
 
@@ -423,37 +440,6 @@ def _storage_url(url: str, base: Path) -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
         return prefix + str((base / url[len(prefix) :]).resolve())
     return url
-
-
-def _load(schema: Schema, data: Any, file: str, prefix: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ConfigError(file, prefix, "must be a table")
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        _raise(exc.messages, file, prefix)
-
-
-def _raise(messages: Any, file: str, prefix: str):
-    key, problem = _first_error(messages)
-    raise ConfigError(
-        file,
-        f"{prefix}.{key}" if key else prefix,
-        problem.rstrip(".").lower() if problem.startswith(("Unknown", "Missing", "Not a valid")) else problem,
-    ) from None
-
-
-def _first_error(messages: Any) -> tuple[str, str]:
-    """Flatten marshmallow's nested error dict to its first (dotted key, message)."""
-    if isinstance(messages, dict):
-        for name in sorted(messages, key=str):
-            sub_key, problem = _first_error(messages[name])
-            if name in ("key", "value") and not sub_key:  # marshmallow's Dict field marks which half failed
-                return "", problem
-            return (f"{name}.{sub_key}" if sub_key else str(name)), problem
-    if isinstance(messages, list) and messages:
-        return _first_error(messages[0])
-    return "", str(messages)
 
 
 def base_host(settings: Settings) -> str:

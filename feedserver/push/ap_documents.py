@@ -77,10 +77,15 @@ def actor_document(settings: Settings, feed: FeedSettings, public_pem: str, crea
     }
 
 
+def item_link(settings: Settings, feed_id: str, item: Item) -> str:
+    """Where a post about an item links: the item's own page, else its place on the feed's page."""
+    return item.url or f"{base(settings)}/feeds/{feed_id}#item-{item.id}"
+
+
 def note_document(settings: Settings, feed: FeedSettings, item: Item) -> dict:
     """One item as a public Note attributed to the feed's actor."""
     actor = actor_url(settings, feed.id)
-    link = item.url or f"{base(settings)}/feeds/{feed.id}#item-{item.id}"
+    link = item_link(settings, feed.id, item)
     paragraphs = [escape(item.title)]
     if item.summary and item.summary.strip() != item.title.strip():
         paragraphs.append(escape(item.summary).replace("\n", "<br>"))

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from ..output import forget
-from . import ap_federate, ap_inbox, outbox, records, stats, websub
+from . import ap_federate, ap_inbox, outbox, records, social, stats, websub
 from .http import PushError
 
 log = logging.getLogger(__name__)
@@ -195,12 +195,15 @@ def run_job(app: Flask, job: outbox.Job, now: datetime) -> None:
         ap_federate.deliver(runtime, job, now)
     elif job.kind == outbox.AP_INBOX:
         ap_inbox.process(runtime, job, now)
+    elif job.kind == outbox.CHANNEL_DELIVER:
+        social.deliver(runtime, job, now)
     else:
         raise PushError(f"unknown job kind {job.kind!r}", retry=False)
 
 
 def fan_out(app: Flask, job: outbox.Job, now: datetime) -> None:
-    """A feed changed: queue its new content for WebSub subscribers and its news for ActivityPub followers."""
+    """A feed changed: queue its new content for WebSub subscribers, its news for ActivityPub followers and
+    for the city's accounts."""
     runtime = app.extensions["feedserver"]
     feed = runtime.settings.feeds.get(job.feed_id)
     if feed is None:
@@ -212,12 +215,14 @@ def fan_out(app: Flask, job: outbox.Job, now: datetime) -> None:
     websub.fan_out(app, runtime, feed.id, now)
     if runtime.settings.push.activitypub:
         ap_federate.sync(runtime, feed, now)
+    social.sync(runtime, feed, now)
 
 
 def _retry_policy(push, job: outbox.Job):
     if job.kind == outbox.AP_INBOX:
         return replace(push.activitypub_retry, max_attempts=INBOX_ATTEMPTS)
-    return push.activitypub_retry if job.kind == outbox.AP_DELIVER else push.websub_retry
+    remote_servers = (outbox.AP_DELIVER, outbox.CHANNEL_DELIVER)  # other people's servers
+    return push.activitypub_retry if job.kind in remote_servers else push.websub_retry
 
 
 def _host(job: outbox.Job) -> str:

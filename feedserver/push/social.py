@@ -1,0 +1,139 @@
+"""Channels to the city's own accounts (Mastodon): news of a feed becomes posts, corrections edits, and items
+that leave the feed deletions, through the one durable push queue.
+
+After a feed changes, `sync` compares what each channel should carry (the feed's current messages that pass
+its `channel_filter` on the channels the feed chose; crisis notices on every channel) with what it recorded,
+and queues one job per post to make, edit or delete. The first look at a feed records its items as backlog:
+choosing a channel brings news, not a hundred old posts at once. `deliver` reconciles one post with the
+network from its row, so a job that runs twice (a restart, a retry) does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from ..config import FeedSettings
+from ..config.channels import ChannelSettings
+from ..filters import parse_selection
+from ..items import Item
+from ..renditions import accepted_filters, has_expired
+from ..runtime import Runtime
+from . import channel_records as records
+from . import outbox
+from .ap_documents import item_link
+from .ap_federate import is_crisis
+from .http import PushError
+from .mastodon_account import MastodonAccount, fit, idempotency_key
+
+log = logging.getLogger(__name__)
+ACCOUNTS = {"mastodon": MastodonAccount}  # channel type -> its account class
+HOUR = timedelta(hours=1)
+
+
+def sync(runtime: Runtime, feed: FeedSettings, now: datetime) -> int:
+    """Queue the posts, edits and deletions a feed's change means for every channel; how many were queued."""
+    channels = runtime.settings.channels
+    if not channels:
+        return 0
+    items = [
+        i
+        for i in runtime.store.messages(feed.id, now, feed.max_items, timedelta(0))
+        if not has_expired(i, now)
+    ]
+    current = {i.id for i in runtime.store.current_items(feed.id) if not has_expired(i, now)}
+    crisis = [i for i in items if is_crisis(i)]
+    chosen = _chosen(feed, items, now)
+    queued = 0
+    for channel in channels.values():
+        carried = crisis + ([i for i in chosen if not is_crisis(i)] if channel.name in feed.channels else [])
+        queued += _sync_channel(runtime, channel, feed, carried, current, now)
+    return queued
+
+
+def _chosen(feed: FeedSettings, items: list[Item], now: datetime) -> list[Item]:
+    """The items that pass the feed's channel_filter (all of them without one)."""
+    if not feed.channel_filter or not feed.channels:
+        return items
+    selection = parse_selection(dict(feed.channel_filter), accepted_filters(feed), items)
+    return selection.apply(accepted_filters(feed), items)
+
+
+def _sync_channel(
+    runtime, channel: ChannelSettings, feed, carried: list[Item], current: set[str], now
+) -> int:
+    engine = runtime.store.engine
+    known = records.posts(engine, channel.name, feed.id)
+    first_look = records.mark_synced(engine, channel.name, feed.id, now)
+    queued = 0
+    for item in sorted(carried, key=lambda i: (not is_crisis(i), i.published, i.id)):
+        text = fit(
+            item.title, item.summary, item_link(runtime.settings, feed.id, item), channel.max_characters
+        )
+        old = known.get(item.id)
+        if old is None:
+            state = "backlog" if first_look else _admission(engine, channel, item, now)
+            draft = records.Post(channel.name, feed.id, item.id, text, feed.language, state, is_crisis(item))
+            if records.add(engine, draft, now) and state == "queued":
+                queued += _queue(runtime, draft, now)
+        elif old.state in records.LIVE and old.text != text and records.revise(engine, old, text, now):
+            queued += _queue(runtime, old, now)
+    for old in known.values():
+        if old.state in records.LIVE and old.item_id not in current and records.withdraw(engine, old, now):
+            queued += _queue(runtime, old, now)
+    return queued
+
+
+def _admission(engine, channel: ChannelSettings, item: Item, now: datetime) -> str:
+    """queued, or skipped when the channel posted its hourly share already (crisis notices always go)."""
+    if is_crisis(item) or records.queued_since(engine, channel.name, now - HOUR) < channel.max_per_hour:
+        return "queued"
+    log.info("channel %s: hourly limit of %d posts reached, item %s not posted", channel.name,
+             channel.max_per_hour, item.id)  # fmt: skip
+    return "skipped"
+
+
+def _queue(runtime: Runtime, post: records.Post, now: datetime) -> int:
+    priority = outbox.URGENT if post.crisis else outbox.NORMAL
+    outbox.enqueue(
+        runtime.store.engine, outbox.CHANNEL_DELIVER, now, feed_id=post.feed_id, target=post.channel,
+        meta={"item": post.item_id}, priority=priority,
+    )  # fmt: skip
+    return 1
+
+
+def deliver(runtime: Runtime, job: outbox.Job, now: datetime) -> None:
+    """Make the network's copy of one post what its row says: post it, edit it or delete it."""
+    channel = runtime.settings.channels.get(job.target or "")
+    post = records.post(runtime.store.engine, job.target or "", job.feed_id or "", job.meta.get("item", ""))
+    if channel is None or post is None:
+        raise PushError("the channel or the post is no longer configured", retry=False)
+    account = ACCOUNTS[channel.type](channel)
+    try:
+        _reconcile(runtime, account, post, now)
+    except PushError as exc:
+        records.mark_failed(runtime.store.engine, post, str(exc), now)
+        raise
+
+
+def _reconcile(runtime: Runtime, account, post: records.Post, now: datetime) -> None:
+    engine = runtime.store.engine
+    if post.state == "withdrawn":
+        if post.remote_id:
+            account.delete(post.remote_id)
+        records.mark_deleted(engine, post, now)
+    elif post.state in ("queued", "failed") and post.remote_id is None:
+        key = idempotency_key(post.channel, post.feed_id, post.item_id)
+        sent = account.post(post.text, post.language, key)
+        records.mark_sent(engine, post, sent.id, sent.url, post.text, now)
+        _reconcile_again(runtime, account, post, now)
+    elif post.remote_id and post.text != post.sent_text:
+        account.edit(post.remote_id, post.text)
+        records.mark_sent(engine, post, post.remote_id, post.remote_url, post.text, now)
+
+
+def _reconcile_again(runtime: Runtime, account, before: records.Post, now: datetime) -> None:
+    """The row may have changed while the post was on its way (a correction, a withdrawal): follow it."""
+    after = records.post(runtime.store.engine, before.channel, before.feed_id, before.item_id)
+    if after is not None and (after.state == "withdrawn" or after.text != after.sent_text):
+        _reconcile(runtime, account, after, now)
