@@ -46,7 +46,11 @@ def _key(channel: str, feed_id: str, item_id: str):
 
 def mark_synced(engine: Engine, channel: str, feed_id: str, now: datetime) -> bool:
     """Record the first look of a channel at a feed; False when it was looked at before."""
-    try:
+    where = and_(channel_feeds.c.channel == channel, channel_feeds.c.feed_id == feed_id)
+    with engine.connect() as connection:
+        if connection.execute(select(channel_feeds.c.synced_at).where(where)).first() is not None:
+            return False
+    try:  # two workers may both get here: the primary key lets one of them through
         with engine.begin() as connection:
             connection.execute(insert(channel_feeds).values(channel=channel, feed_id=feed_id, synced_at=now))
         return True

@@ -64,7 +64,11 @@ def _sync_channel(
 ) -> int:
     engine = runtime.store.engine
     known = records.posts(engine, channel.name, feed.id)
-    first_look = records.mark_synced(engine, channel.name, feed.id, now)
+    chosen = channel.name in feed.channels
+    if not chosen and not carried and not known:
+        return 0  # the usual case: a feed that never posted here and has no crisis notice
+    # Crisis notices are never backlog: one that is live when a channel is added still has to go out.
+    first_look = chosen and records.mark_synced(engine, channel.name, feed.id, now)
     queued = 0
     for item in sorted(carried, key=lambda i: (not is_crisis(i), i.published, i.id)):
         text = fit(
@@ -72,8 +76,9 @@ def _sync_channel(
         )
         old = known.get(item.id)
         if old is None:
-            state = "backlog" if first_look else _admission(engine, channel, item, now)
-            draft = records.Post(channel.name, feed.id, item.id, text, feed.language, state, is_crisis(item))
+            crisis = is_crisis(item)
+            state = "backlog" if first_look and not crisis else _admission(engine, channel, item, now)
+            draft = records.Post(channel.name, feed.id, item.id, text, feed.language, state, crisis)
             if records.add(engine, draft, now) and state == "queued":
                 queued += _queue(runtime, draft, now)
         elif old.state in records.LIVE and old.text != text and records.revise(engine, old, text, now):
