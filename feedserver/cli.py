@@ -1,4 +1,4 @@
-"""The `feedserver` command: serve, worker, fetch, check, sources, migrate."""
+"""The `feedserver` command: serve, worker, fetch, check, sources, migrate, webpush-keys, ..."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from marshmallow import fields as mfields
 from . import config as config_module
 from . import demo
 from .app import create_app
+from .config.webpush import new_private_key, public_key, vapid_key
 from .desk.cli import tokens, users
 from .errors import ConfigError, FeedserverError, OptionError, UpstreamError
 from .export import publish_all
@@ -201,6 +202,17 @@ def fetch(ctx: click.Context, feed_ids: tuple[str, ...], accept_deletions: bool)
     for result in results:
         click.echo(result.line())
     ctx.exit(0 if all(r.ok for r in results) else 1)
+
+
+@main.command("webpush-keys")
+def webpush_keys() -> None:
+    """Make a VAPID key pair for [webpush]: the private key for the environment, the public one to check."""
+    private = new_private_key()
+    click.echo(f"FEEDSERVER_VAPID_KEY={private}")
+    click.echo(f"# public (application server) key: {public_key(vapid_key(private))}")
+    click.echo(
+        '# config.toml: [webpush] vapid_private_key = { env = "FEEDSERVER_VAPID_KEY" }, subject = "mailto:…"'
+    )
 
 
 @main.command()

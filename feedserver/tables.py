@@ -340,6 +340,22 @@ channel_posts = _table(
     Index("ix_channel_posts_queued", "channel", "feed_id", "queued_at"),
 )
 
+# Web Push subscriptions: personal data (a browser's push address), kept only to deliver and deleted on
+# unsubscribe or when the push service says the address is gone (404/410).
+webpush_subscriptions = _table(
+    "webpush_subscriptions",
+    serial_id(),
+    Column("feed_id", String(64), nullable=False),
+    Column("endpoint_sha256", String(64), nullable=False),  # one subscription per browser and feed
+    Column("endpoint", Text, nullable=False),
+    Column("p256dh", String(128), nullable=False),  # the browser's public key (RFC 8291)
+    Column("auth", String(64), nullable=False),  # its auth secret: also what proves an unsubscribe is theirs
+    Column("filters", Text, nullable=False, default="{}"),  # JSON: the same filters as a feed URL's query
+    Column("language", String(8), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("feed_id", "endpoint_sha256", name="uq_webpush_feed_endpoint"),
+)
+
 stats_daily = _table(
     "stats_daily",
     Column("day", Date, primary_key=True),

@@ -27,6 +27,7 @@ from .desk import DeskSchema, DeskSettings, desk_settings
 from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings, rate_limit
 from .tables import load_table as _load
 from .tables import raise_first as _raise
+from .webpush import WebPushSchema, WebPushSettings, webpush_settings
 
 DEFAULT_PATH = "config.toml"
 BUNDLED_SAMPLES = Path(__file__).parent.parent / "data" / "samples"
@@ -46,7 +47,19 @@ COMMON_KEYS = {
 }
 LANGUAGES = ("de", "en")
 PUSH_SECTIONS = ("websub", "activitypub")
-SECTIONS = ("server", "storage", "cache", "fetch", "feeds", "api", "publish", "desk", "demo", "channels")
+SECTIONS = (
+    "server",
+    "storage",
+    "cache",
+    "fetch",
+    "feeds",
+    "api",
+    "publish",
+    "desk",
+    "demo",
+    "channels",
+    "webpush",
+)
 SECTIONS += PUSH_SECTIONS
 
 
@@ -240,6 +253,7 @@ class Settings:
     desk: DeskSettings = field(default_factory=DeskSettings)  # [desk]: /admin sessions, login throttle
     demo: DemoSettings = field(default_factory=DemoSettings)  # [demo]: the bundled demo upstream
     channels: dict[str, ChannelSettings] = field(default_factory=dict)  # [channels.NAME]: the city's accounts
+    webpush: WebPushSettings = field(default_factory=WebPushSettings)  # [webpush]: "notify me" in browsers
 
 
 def listening_at(settings: Settings, host: str, port: int) -> Settings:
@@ -308,6 +322,9 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
         desk=desk_settings(_load(DeskSchema(), raw.get("desk", {}), file, "desk")),
         demo=demo,
         channels=channels,
+        webpush=webpush_settings(
+            _load(WebPushSchema(), raw["webpush"], file, "webpush") if "webpush" in raw else None
+        ),
     )
 
 

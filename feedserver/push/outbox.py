@@ -27,6 +27,7 @@ WEBSUB_VERIFY = "websub-verify"
 WEBSUB_DELIVER = "websub-deliver"
 AP_DELIVER = "ap-deliver"
 AP_INBOX = "ap-inbox"  # a received inbox request waiting for verification; target is its signer's origin
+WEBPUSH_DELIVER = "webpush-deliver"  # one notification to one browser; subscription_id: its subscription
 CHANNEL_DELIVER = "channel-deliver"  # a post on a city account made, edited or deleted; target: the channel
 URGENT, NORMAL = 0, 1  # priorities: Accepts and crisis items go before everything else
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from ..output import forget
-from . import ap_federate, ap_inbox, outbox, records, social, stats, websub
+from . import ap_federate, ap_inbox, outbox, records, social, stats, webpush, websub
 from .http import PushError
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,8 @@ def run_job(app: Flask, job: outbox.Job, now: datetime) -> None:
         ap_inbox.process(runtime, job, now)
     elif job.kind == outbox.CHANNEL_DELIVER:
         social.deliver(runtime, job, now)
+    elif job.kind == outbox.WEBPUSH_DELIVER:
+        webpush.deliver(runtime, job, now)
     else:
         raise PushError(f"unknown job kind {job.kind!r}", retry=False)
 
@@ -216,12 +218,13 @@ def fan_out(app: Flask, job: outbox.Job, now: datetime) -> None:
     if runtime.settings.push.activitypub:
         ap_federate.sync(runtime, feed, now)
     social.sync(runtime, feed, now)
+    webpush.sync(runtime, feed, now)
 
 
 def _retry_policy(push, job: outbox.Job):
     if job.kind == outbox.AP_INBOX:
         return replace(push.activitypub_retry, max_attempts=INBOX_ATTEMPTS)
-    remote_servers = (outbox.AP_DELIVER, outbox.CHANNEL_DELIVER)  # other people's servers
+    remote_servers = (outbox.AP_DELIVER, outbox.CHANNEL_DELIVER, outbox.WEBPUSH_DELIVER)
     return push.activitypub_retry if job.kind in remote_servers else push.websub_retry
 
 

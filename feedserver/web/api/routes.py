@@ -18,6 +18,7 @@ from ..problems import problem
 from . import docs as api_docs
 from . import filters as api_filters
 from . import limits as api_limits
+from . import webpush as api_webpush
 from .crisis import Notices, notices
 from .data import feed_meta, feed_summary, server_meta, source_entries, status_entries
 from .http import (
@@ -63,7 +64,11 @@ def register(app: Flask) -> None:
     }
     app.register_blueprint(bp)
     app.register_blueprint(api_docs.bp)
-    api_limits.limit(app, settings, [bp])
+    limited = [bp]
+    if settings.webpush.enabled:  # "notify me" exists only where the server has its VAPID key
+        app.register_blueprint(api_webpush.bp)
+        limited.append(api_webpush.bp)
+    api_limits.limit(app, settings, limited)
 
 
 def runtime_of(app: Flask):
