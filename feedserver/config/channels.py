@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..errors import ConfigError
 from ..fields import Secret, Url
@@ -23,7 +23,9 @@ from ..registry import load_kind, load_source
 from .tables import load_table
 
 CHANNEL_NAME = r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?"
-TYPES = ("mastodon",)
+TYPES = ("mastodon", "bluesky")
+LENGTHS = {"mastodon": 500, "bluesky": 300}  # characters (Bluesky: graphemes) of a post by default
+CREDENTIALS = {"mastodon": ("access_token",), "bluesky": ("handle", "app_password")}
 
 
 class ChannelSchema(Schema):
@@ -33,29 +35,41 @@ class ChannelSchema(Schema):
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(TYPES))
-    base_url = Url(schemes=("http", "https"), required=True)
-    access_token = Secret(required=True)
+    base_url = Url(schemes=("http", "https"), required=True)  # the Mastodon instance, the Bluesky PDS
+    access_token = Secret(load_default=None)  # Mastodon
+    handle = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9.-]{3,253}$"))  # Bluesky
+    app_password = Secret(load_default=None)  # Bluesky: an app password, never the account's own
     max_per_hour = fields.Integer(load_default=6, validate=validate.Range(1, 300))
     visibility = fields.String(load_default="public", validate=validate.OneOf(["public", "unlisted"]))
-    max_characters = fields.Integer(load_default=500, validate=validate.Range(100, 100_000))
+    max_characters = fields.Integer(load_default=None, validate=validate.Range(100, 100_000))
+
+    @validates_schema
+    def credentials(self, data: dict, **kwargs) -> None:
+        """Each network's credentials are required for it, and only for it."""
+        for name in CREDENTIALS.get(data.get("type"), ()):
+            if not data.get(name):
+                raise ValidationError({name: [f"required for a {data['type']} channel"]})
 
 
 @dataclass(frozen=True)
 class ChannelSettings:
-    """A configured account: its network, address, token, posting limit, visibility and post length."""
+    """A configured account: its network, address, credentials, posting limit, visibility and post length."""
 
     name: str
     type: str
     base_url: str
-    access_token: str = field(repr=False)  # never in logs or tracebacks
+    access_token: str | None = field(default=None, repr=False)  # never in logs or tracebacks
+    handle: str | None = None
+    app_password: str | None = field(default=None, repr=False)
     max_per_hour: int = 6
     visibility: str = "public"
     max_characters: int = 500
 
 
 def channel_settings(name: str, values: dict[str, Any]) -> ChannelSettings:
-    """Settings of one channel from its validated table."""
-    return ChannelSettings(name=name, **values)
+    """Settings of one channel from its validated table (the post length its network's by default)."""
+    length = values.pop("max_characters") or LENGTHS[values["type"]]
+    return ChannelSettings(name=name, max_characters=length, **values)
 
 
 def load_channels(raw: Any, file: str) -> dict[str, ChannelSettings]:

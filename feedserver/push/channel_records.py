@@ -34,6 +34,8 @@ class Post:
     remote_url: str | None = None
     sent_text: str | None = None
     error: str | None = None
+    queued_at: datetime | None = None  # when the item was first queued (a post's creation time)
+    changed_at: datetime | None = None  # when its text or state last changed (a correction's time)
 
 
 def _key(channel: str, feed_id: str, item_id: str):
@@ -79,7 +81,7 @@ def post(engine: Engine, channel: str, feed_id: str, item_id: str) -> Post | Non
 
 def add(engine: Engine, draft: Post, now: datetime) -> bool:
     """Record a new item on a channel (queued, or backlog/skipped); False when another worker did."""
-    values = {**draft.__dict__, "queued_at": now, "changed_at": now}
+    values = {**draft.__dict__, "queued_at": now, "changed_at": now}  # the draft's own times are unset
     try:
         with engine.begin() as connection:
             connection.execute(insert(channel_posts).values(**values))

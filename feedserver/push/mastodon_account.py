@@ -8,9 +8,6 @@ are not waited out in the worker: a 429 (or an exhausted budget) is an error the
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-
 from mastodon import Mastodon
 from mastodon.errors import (
     MastodonAPIError,
@@ -22,40 +19,21 @@ from mastodon.errors import (
 )
 
 from ..config.channels import ChannelSettings
+from .channel_text import Sent, fit
 from .http import PushError
 
-URL_LENGTH = 23  # Mastodon counts every link as 23 characters, however long
+LINK_LENGTH = 23  # Mastodon counts every link as 23 characters, however long
 TIMEOUT = 15.0  # seconds for one request; the queue retries what does not answer
 USER_AGENT = "feedserver (+https://github.com/feedserver; municipal open data)"
 
 
-@dataclass(frozen=True)
-class Sent:
-    """A status the network has: its id and public address."""
-
-    id: str
-    url: str | None
-
-
-def fit(title: str, summary: str, link: str, limit: int) -> str:
-    """Title, summary and link, shortened (never the link) to `limit` characters as Mastodon counts them."""
-    room = limit - URL_LENGTH - 2  # the link on its own line
-    parts = [title.strip()]
-    if summary.strip() and summary.strip() != title.strip():
-        parts.append(summary.strip())
-    text = "\n\n".join(parts)
-    if len(text) > room:
-        text = text[: room - 1].rstrip() + "…"
-    return f"{text}\n\n{link}"
-
-
-def idempotency_key(channel: str, feed_id: str, item_id: str) -> str:
-    """The same key for every attempt at one item's post on one channel."""
-    return hashlib.sha256(f"{channel}|{feed_id}|{item_id}".encode()).hexdigest()[:48]
-
-
 class MastodonAccount:
     """One configured account."""
+
+    @staticmethod
+    def compose(title: str, summary: str, link: str, limit: int) -> str:
+        """The status text: title, summary and link within the instance's length (a link counts 23)."""
+        return fit(title, summary, link, limit, LINK_LENGTH)
 
     def __init__(self, channel: ChannelSettings):
         self.channel = channel
@@ -68,7 +46,7 @@ class MastodonAccount:
             user_agent=USER_AGENT,
         )
 
-    def post(self, text: str, language: str, key: str) -> Sent:
+    def post(self, text: str, language: str, key: str, created) -> Sent:
         """Publish a status (once per key); its id and address."""
         status = _call(
             self.api.status_post,
@@ -79,9 +57,10 @@ class MastodonAccount:
         )
         return Sent(str(status["id"]), status.get("url"))
 
-    def edit(self, remote_id: str, text: str) -> None:
-        """Replace a status's text (Mastodon shows it as edited)."""
-        _call(self.api.status_update, remote_id, text)
+    def edit(self, sent: Sent, text: str, language: str, key: str, created) -> Sent:
+        """Replace a status's text (Mastodon shows it as edited); the same status."""
+        _call(self.api.status_update, sent.id, text)
+        return sent
 
     def delete(self, remote_id: str) -> None:
         """Delete a status; one that is gone already is fine."""

@@ -23,11 +23,13 @@ from . import channel_records as records
 from . import outbox
 from .ap_documents import item_link
 from .ap_federate import is_crisis
+from .bluesky_account import BlueskyAccount
+from .channel_text import Sent, idempotency_key
 from .http import PushError
-from .mastodon_account import MastodonAccount, fit, idempotency_key
+from .mastodon_account import MastodonAccount
 
 log = logging.getLogger(__name__)
-ACCOUNTS = {"mastodon": MastodonAccount}  # channel type -> its account class
+ACCOUNTS = {"mastodon": MastodonAccount, "bluesky": BlueskyAccount}  # channel type -> its account class
 HOUR = timedelta(hours=1)
 
 
@@ -71,9 +73,8 @@ def _sync_channel(
     first_look = chosen and records.mark_synced(engine, channel.name, feed.id, now)
     queued = 0
     for item in sorted(carried, key=lambda i: (not is_crisis(i), i.published, i.id)):
-        text = fit(
-            item.title, item.summary, item_link(runtime.settings, feed.id, item), channel.max_characters
-        )
+        link = item_link(runtime.settings, feed.id, item)
+        text = ACCOUNTS[channel.type].compose(item.title, item.summary, link, channel.max_characters)
         old = known.get(item.id)
         if old is None:
             crisis = is_crisis(item)
@@ -123,18 +124,21 @@ def deliver(runtime: Runtime, job: outbox.Job, now: datetime) -> None:
 
 def _reconcile(runtime: Runtime, account, post: records.Post, now: datetime) -> None:
     engine = runtime.store.engine
+    key = idempotency_key(post.channel, post.feed_id, post.item_id)
     if post.state == "withdrawn":
         if post.remote_id:
             account.delete(post.remote_id)
         records.mark_deleted(engine, post, now)
     elif post.state in ("queued", "failed") and post.remote_id is None:
-        key = idempotency_key(post.channel, post.feed_id, post.item_id)
-        sent = account.post(post.text, post.language, key)
+        sent = account.post(post.text, post.language, key, post.queued_at or now)
         records.mark_sent(engine, post, sent.id, sent.url, post.text, now)
         _reconcile_again(runtime, account, post, now)
     elif post.remote_id and post.text != post.sent_text:
-        account.edit(post.remote_id, post.text)
-        records.mark_sent(engine, post, post.remote_id, post.remote_url, post.text, now)
+        # A network without edits (Bluesky) reposts: that post gets its own key, one per correction.
+        correction = idempotency_key(post.channel, post.feed_id, f"{post.item_id}|{post.text}")
+        before = Sent(post.remote_id, post.remote_url)
+        sent = account.edit(before, post.text, post.language, correction, post.changed_at or now)
+        records.mark_sent(engine, post, sent.id, sent.url, post.text, now)
 
 
 def _reconcile_again(runtime: Runtime, account, before: records.Post, now: datetime) -> None:
