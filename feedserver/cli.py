@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import sys
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ from .errors import ConfigError, FeedserverError, OptionError, UpstreamError
 from .export import publish_all
 from .fetch import Http
 from .pipeline import refresh
+from .push import reply_records
 from .push.worker import PushWorker
 from .registry import load_source, source_kinds
 from .scheduler import BackgroundPoller, run_worker
@@ -233,6 +236,30 @@ def _describe_field(field: mfields.Field) -> str:
     if callable(default):
         default = default()
     return f"{kind}, default {default!r}" if default not in (None, {}, []) else f"{kind}, optional"
+
+
+@main.group()
+def replies() -> None:
+    """Citizens' messages: what is kept of one author (GDPR Art. 15), and erasing it (Art. 17)."""
+
+
+@replies.command("export")
+@click.option("--handle", required=True, help="The author, @name@host.")
+@click.pass_context
+def replies_export(ctx: click.Context, handle: str) -> None:
+    """Print everything kept of one author as JSON."""
+    store = Store(_settings(ctx).storage_url)
+    kept = [dataclasses.asdict(reply) for reply in reply_records.by_handle(store.engine, handle)]
+    click.echo(json.dumps(kept, default=str, ensure_ascii=False, indent=1))
+
+
+@replies.command("erase")
+@click.option("--handle", required=True, help="The author, @name@host.")
+@click.pass_context
+def replies_erase(ctx: click.Context, handle: str) -> None:
+    """Delete everything kept of one author."""
+    store = Store(_settings(ctx).storage_url)
+    click.echo(f"{reply_records.erase_handle(store.engine, handle)} message(s) of {handle} deleted")
 
 
 @main.command()

@@ -356,6 +356,31 @@ webpush_subscriptions = _table(
     UniqueConstraint("feed_id", "endpoint_sha256", name="uq_webpush_feed_endpoint"),
 )
 
+# Citizens' replies to and mentions of the feed actors (issue 20): personal data, deleted after the
+# retention time, on the author's Delete and on request (feedserver replies erase).
+replies = _table(
+    "replies",
+    serial_id(),
+    Column("feed_id", String(64), nullable=False),
+    Column("office", String(64), nullable=False),
+    Column("remote_id", String(2048), nullable=False),  # the citizen's Note
+    Column("remote_id_sha256", String(64), nullable=False, unique=True),
+    Column("actor", String(2048), nullable=False),  # its author
+    Column("handle", String(300), nullable=False),  # @name@host, as staff see it
+    Column("instance", String(253), nullable=False),  # the author's host: limits and blocks count by it
+    Column("in_reply_to", String(2048)),  # our note it answers (None: a mention)
+    Column("text", Text, nullable=False),  # plain text, reduced from the Note's HTML
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("handled_at", UtcDateTime),
+    Column("handled_by", String(64)),
+    Column("answer", Text),
+    Column("answer_id", String(2048)),
+    Column("answered_at", UtcDateTime),
+    Column("answered_by", String(64)),
+    Index("ix_replies_office_received", "office", "received_at"),
+    Index("ix_replies_actor", "actor"),
+)
+
 stats_daily = _table(
     "stats_daily",
     Column("day", Date, primary_key=True),

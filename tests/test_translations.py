@@ -8,6 +8,7 @@ translations` does), so a new `_('...')` without a German translation fails here
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from feedserver.push import reply_records
 from tests.desk_support import (
     PASSWORDS,
     add_user,
@@ -183,6 +185,12 @@ def desk(app):
         page = bernd.get(f"/admin/announcements/{number}")
         form = {"csrf_token": csrf_of(page), "version": "1"}
         assert bernd.post(f"/admin/announcements/{number}/{action}", data=form).status_code == 302
+    citizen = "https://social.example/users/erika"
+    reply_records.add(app.extensions["feedserver"].store.engine, {
+        "feed_id": "presse", "office": "presse", "remote_id": f"{citizen}/statuses/1", "actor": citizen,
+        "handle": "@erika@social.example", "instance": "social.example", "in_reply_to": None,
+        "text": "Fällt der Markt auch nächste Woche aus?", "received_at": datetime.now(UTC),
+    })  # fmt: skip
     return anna, bernd
 
 
@@ -202,8 +210,14 @@ def desk_pages(app, desk, lang: str) -> dict[str, object]:
             ("audit", "/admin/audit"),
             ("sessions", "/admin/sessions"),
             ("error", "/admin/announcements/999"),
+            ("messages", "/admin/replies/"),
+            ("message", "/admin/replies/1"),
         )
     }
+    pages["empty messages"] = login(app, "carl", CARL).get(f"/admin/replies/{q}")
+    pages["answer refused"] = anna.post(
+        f"/admin/replies/1/answer{q}", data={"csrf_token": csrf_of(pages["message"]), "answer": ""}
+    )
     pages["announcement to approve"] = bernd.get(f"/admin/announcements/1{q}")
     pages["empty index"] = login(app, "carl", CARL).get(f"/admin/{q}")  # an office without announcements
     token = csrf_of(anna.get(f"/admin/new{q}"))
@@ -234,6 +248,7 @@ def desk_pages(app, desk, lang: str) -> dict[str, object]:
 
 
 STATUS = {
+    "answer refused": 422,
     "form with errors": 422,
     "form with a rule broken": 422,
     "error": 404,

@@ -25,6 +25,7 @@ from .channels import CHANNEL_NAME, ChannelSettings, check_feed_channels, load_c
 from .demo import DemoSchema, DemoSettings, is_demo_url
 from .desk import DeskSchema, DeskSettings, desk_settings
 from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings, rate_limit
+from .replies import RepliesSchema, RepliesSettings, replies_settings
 from .tables import load_table as _load
 from .tables import raise_first as _raise
 from .webpush import WebPushSchema, WebPushSettings, webpush_settings
@@ -44,6 +45,7 @@ COMMON_KEYS = {
     "max_items",
     "channels",
     "channel_filter",
+    "office",
 }
 LANGUAGES = ("de", "en")
 PUSH_SECTIONS = ("websub", "activitypub")
@@ -59,8 +61,9 @@ SECTIONS = (
     "demo",
     "channels",
     "webpush",
+    "replies",
+    *PUSH_SECTIONS,
 )
-SECTIONS += PUSH_SECTIONS
 
 
 class ServerSchema(Schema):
@@ -173,6 +176,8 @@ class FeedSchema(Schema):
     # The city's accounts ([channels.NAME]) this feed posts to, and what of it goes there (a URL query).
     channels = fields.List(fields.String(validate=validate.Regexp(CHANNEL_NAME)), load_default=list)
     channel_filter = fields.String(load_default="", validate=validate.Length(0, 1000))
+    # The office that reads citizens' replies to this feed (a desk feed: its announcements' office).
+    office = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"))
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,7 @@ class FeedSettings:
     options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     channels: tuple[str, ...] = ()  # [channels.NAME] this feed posts to
     channel_filter: tuple[tuple[str, str], ...] = ()  # what of it goes there: URL filters, as (name, value)
+    office: str | None = None  # who reads replies to it; None: nobody, so replies are not kept
 
     @property
     def info(self) -> FeedInfo:
@@ -254,6 +260,7 @@ class Settings:
     demo: DemoSettings = field(default_factory=DemoSettings)  # [demo]: the bundled demo upstream
     channels: dict[str, ChannelSettings] = field(default_factory=dict)  # [channels.NAME]: the city's accounts
     webpush: WebPushSettings = field(default_factory=WebPushSettings)  # [webpush]: "notify me" in browsers
+    replies: RepliesSettings = field(default_factory=RepliesSettings)  # [replies]: citizens' messages
 
 
 def listening_at(settings: Settings, host: str, port: int) -> Settings:
@@ -322,6 +329,7 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
         desk=desk_settings(_load(DeskSchema(), raw.get("desk", {}), file, "desk")),
         demo=demo,
         channels=channels,
+        replies=replies_settings(_load(RepliesSchema(), raw.get("replies", {}), file, "replies")),
         webpush=webpush_settings(
             _load(WebPushSchema(), raw["webpush"], file, "webpush") if "webpush" in raw else None
         ),
@@ -373,12 +381,13 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
             f"source {common['source']!r} makes feeds of kind {module.KIND!r}, which no installed plugin "
             f"provides (known: {', '.join(kind_names())})",
         )
+    schema = module.OPTIONS()
     raw_options = {
         k: _resolve_file_url(v, base) if k.endswith("url") else v
         for k, v in table.items()
-        if k not in COMMON_KEYS
+        if k not in COMMON_KEYS or k in schema.fields  # a desk feed's `office` is its source's option too
     }
-    options = _load(module.OPTIONS(), raw_options, file, key)
+    options = _load(schema, raw_options, file, key)
     licence = common["licence"] or server.licence
     if not licence:
         raise ConfigError(
@@ -398,6 +407,7 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
         max_items=common["max_items"],
         options=MappingProxyType(options),
         channels=tuple(common["channels"]),
+        office=common["office"] or options.get("office"),
         channel_filter=query_pairs(common["channel_filter"], file, f"{key}.channel_filter"),
     )
 

@@ -217,6 +217,31 @@ class UserOut(Schema):
     offices = fields.Function(lambda u: sorted(u.offices))
 
 
+class ReplyOut(Schema):
+    """A citizen's message to a feed (a reply to or a mention of its actor), as the feed's office sees it."""
+
+    id = fields.Integer()
+    feed = fields.String(attribute="feed_id")
+    office = fields.String()
+    handle = fields.String(metadata={"description": "The author, @name@host."})
+    actor = fields.String(metadata={"description": "The author's actor URL."})
+    in_reply_to = fields.String(allow_none=True, metadata={"description": "The feed's post it answers."})
+    text = fields.String(metadata={"description": "Plain text (the Note's HTML reduced)."})
+    received_at = fields.AwareDateTime()
+    handled_at = fields.AwareDateTime(allow_none=True)
+    handled_by = fields.String(allow_none=True)
+    answer = fields.String(allow_none=True)
+    answered_at = fields.AwareDateTime(allow_none=True)
+    answered_by = fields.String(allow_none=True)
+
+
+class AnswerIn(Schema):
+    """The office's answer to a message: its text, and who sees it."""
+
+    text = fields.String(required=True, validate=validate.Length(1, 2000))
+    visibility = fields.String(load_default="direct", validate=validate.OneOf(["direct", "public"]))
+
+
 def field_errors(messages: Any, schema: Schema) -> dict[str, list[str]]:
     """marshmallow's messages keyed by known field names only (unknown keys are input, so not echoed)."""
     if not isinstance(messages, dict):

@@ -1,4 +1,5 @@
-"""A feed actor's inbox: signed Follow, Undo{Follow} and Delete{actor}; everything else is acknowledged.
+"""A feed actor's inbox: signed Follow, Undo{Follow}, Delete{actor}, citizens' replies (push/replies.py) and
+their Deletes; everything else is acknowledged.
 
 Two halves, so that no web thread ever waits for a remote server. The view calls `arrival`, which does only
 local checks (size, JSON shape, the Signature's form, Date window and Digest, one origin for key, actor and
@@ -21,7 +22,7 @@ from sqlalchemy import case, func, select
 from ..config import FeedSettings
 from ..runtime import Runtime
 from ..tables import push_jobs
-from . import ap_documents, ap_federate, outbox, records, stats
+from . import ap_documents, ap_federate, outbox, records, replies, stats
 from .ap_remote import RemoteError, remote_actor
 from .ap_trust import Untrusted, check_origins, id_of, signer
 from .http import PushError, origin, url_problem
@@ -130,7 +131,7 @@ def _actionable(runtime: Runtime, feed: FeedSettings, activity: dict) -> bool:
     if kind == "Delete" and id_of(inner) == actor:
         # a follower, or someone whose follow may still wait in the queue
         return records.follows(runtime.store.engine, actor) or _waiting(runtime, origin(actor))[1] > 0
-    return False
+    return replies.addressed(runtime, feed, activity) or replies.withdrawn(runtime, activity)
 
 
 def _waiting(runtime: Runtime, source: str) -> tuple[int, int]:
@@ -155,6 +156,10 @@ def _dispatch(runtime: Runtime, feed: FeedSettings, activity: dict, actor: str, 
     elif kind == "Delete" and id_of(inner) == actor:
         records.remove_follower(runtime.store.engine, actor)  # the account is gone: from every feed
         stats.record_audience(runtime, now)
+    elif kind == "Delete":
+        replies.forget(runtime, activity, actor)
+    elif replies.addressed(runtime, feed, activity):
+        replies.take(runtime, feed, activity, actor, now)
     return kind
 
 

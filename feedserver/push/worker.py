@@ -4,8 +4,9 @@ Jobs run on a small pool, so one slow subscriber holds one slot for at most the 
 others keep flowing; the refresh pipeline only ever inserts a row. Failed deliveries come back with
 exponential backoff until their attempts run out. Received inbox requests are verified here (their key
 fetches may meet a server that drips): they get at most half the slots, one per remote origin at a time.
-Expired subscriptions are purged now and then. (Feeds whose reminder time came are published again by the
-scheduler's publish-due job; that is news too, and reaches this queue like any other change.)
+Expired subscriptions and citizens' messages past their retention time are purged now and then. (Feeds
+whose reminder time came are published again by the scheduler's publish-due job; that is news too, and
+reaches this queue like any other change.)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from ..output import forget
-from . import ap_federate, ap_inbox, outbox, records, social, stats, webpush, websub
+from . import ap_federate, ap_inbox, outbox, records, replies, social, stats, webpush, websub
 from .http import PushError
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ class PushWorker:
         self._housekeeping_at = time.monotonic() + HOUSEKEEPING_SECONDS
         with self.app.app_context():
             records.purge_expired(self.runtime.store.engine, _now())
+            replies.purge(self.runtime, _now())  # citizens' messages past the retention time
             stats.record_audience(self.runtime, _now())
             stats.flush(self.app)
 

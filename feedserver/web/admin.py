@@ -61,6 +61,8 @@ ACTION_LABELS = {  # the audit log's actions (desk.access, desk.actions, desk.cl
     "user-disable": lazy_gettext("user disabled"),
     "token-create": lazy_gettext("API token created"),
     "token-revoke": lazy_gettext("API token revoked"),
+    "answer": lazy_gettext("answered a citizen"),
+    "handled": lazy_gettext("marked a message handled"),
 }
 
 
@@ -111,10 +113,11 @@ def finish(response):
 @bp.errorhandler(DeskError)
 def refused(exc: DeskError):
     """The desk's error page, in the page's language."""
-    return _page("admin/error.html", exc.status, detail=str(exc.detail), title=str(exc.title))
+    return page("admin/error.html", exc.status, detail=str(exc.detail), title=str(exc.title))
 
 
-def _page(template: str, status: int = 200, **context):
+def page(template: str, status: int = 200, **context):
+    """A desk page in the user's language, with the CSRF token, the language switch and time helpers."""
     session = g.get("new_session") or g.get("session")
     zone, lang = ZoneInfo(runtime().settings.server.timezone), str(get_locale())
     html = render_template(
@@ -138,7 +141,7 @@ def _switch(lang: str) -> tuple[str, str]:
     rule = request.url_rule
     if rule is not None and "GET" in (rule.methods or ()):
         return other, url_for(request.endpoint, **(request.view_args or {}), lang=other)
-    target = ".login_form" if request.endpoint == "admin.login" else ".index"
+    target = "admin.login_form" if request.endpoint == "admin.login" else "admin.index"
     return other, url_for(target, lang=other)
 
 
@@ -146,8 +149,9 @@ def _local(value: datetime | None, zone: ZoneInfo, shape: str) -> str:
     return value.astimezone(zone).strftime(shape) if value else "–"
 
 
-def _login_required():
-    return None if g.user is not None else redirect(url_for(".login_form"))
+def login_required():
+    """None for a logged-in user, else the redirect to the login form."""
+    return None if g.user is not None else redirect(url_for("admin.login_form"))
 
 
 def _checked_id(announcement_id: int) -> int:
@@ -162,7 +166,7 @@ def login_form():
     """The login form (it starts an anonymous session that carries the form's CSRF token)."""
     if g.session is None:
         g.new_session = AdminSession.fresh()
-    return _page("admin/login.html", title=gettext("Log in"))
+    return page("admin/login.html", title=gettext("Log in"))
 
 
 @bp.post("/login")
@@ -175,7 +179,7 @@ def login():
     except TooManyRequests as exc:
         return _locked(exc)
     if found is None:
-        return _page("admin/login.html", 401, title=gettext("Log in"), failed=True)
+        return page("admin/login.html", 401, title=gettext("Log in"), failed=True)
     g.new_session = AdminSession(found[1])  # a new id: a session id planted before login is worthless
     return redirect(url_for(".index"))
 
@@ -192,7 +196,7 @@ def logout():
 def _locked(exc: TooManyRequests):
     """The login form again, with 429 and Retry-After: the same for every name, known or not."""
     minutes = math.ceil(exc.retry_after / 60)
-    html, status, headers = _page("admin/login.html", 429, title=gettext("Log in"), locked_minutes=minutes)
+    html, status, headers = page("admin/login.html", 429, title=gettext("Log in"), locked_minutes=minutes)
     return html, status, headers | {"Retry-After": str(exc.retry_after)}
 
 
@@ -204,10 +208,10 @@ def _client() -> str:
 @bp.get("/sessions")
 def sessions():
     """The user's own open sessions (when, where from, which browser), each with a button to end it."""
-    if (redirect_to := _login_required()) is not None:
+    if (redirect_to := login_required()) is not None:
         return redirect_to
     desk = runtime().settings.desk
-    return _page(
+    return page(
         "admin/sessions.html",
         title=gettext("Sessions"),
         sessions=g.access.sessions(g.user, now()),
@@ -220,7 +224,7 @@ def sessions():
 @bp.post("/sessions/<int:session_id>/end")
 def end_session(session_id: int):
     """End one of the user's own sessions; ending the current one logs out."""
-    if (redirect_to := _login_required()) is not None:
+    if (redirect_to := login_required()) is not None:
         return redirect_to
     if session_id > MAX_ID or not g.access.end_session(g.user, session_id, now()):
         raise NotFound(lazy_gettext("You have no open session with this id."))  # another's: as if none
@@ -242,17 +246,17 @@ def _duration(seconds: int) -> str:
 @bp.get("/")
 def index():
     """Announcements of the user's offices by status: pending first."""
-    if (redirect_to := _login_required()) is not None:
+    if (redirect_to := login_required()) is not None:
         return redirect_to
     found = g.desk.list(g.user)
     groups = {status: [a for a in found if a.status == status] for status in STATUSES}
-    return _page("admin/index.html", title=gettext("Announcements"), groups=groups)
+    return page("admin/index.html", title=gettext("Announcements"), groups=groups)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     """Draft a new announcement (version 1, pending approval)."""
-    if (redirect_to := _login_required()) is not None:
+    if (redirect_to := login_required()) is not None:
         return redirect_to
     feeds = g.desk.postable_feeds(g.user)
     if request.method == "GET":
@@ -269,12 +273,12 @@ def create():
 @bp.get("/announcements/<int:announcement_id>")
 def detail(announcement_id: int):
     """One announcement with its versions, and the approve and withdraw buttons where allowed."""
-    if (redirect_to := _login_required()) is not None:
+    if (redirect_to := login_required()) is not None:
         return redirect_to
     found = g.desk.get(g.user, _checked_id(announcement_id))
     may_approve = rules.may_approve(g.user, found, g.desk.office(found.feed_id))
     audit = g.desk.audit(g.user, found.id)
-    return _page(
+    return page(
         "admin/announcement.html", title=found.latest.title, a=found, may_approve=may_approve, audit=audit
     )
 
@@ -282,7 +286,7 @@ def detail(announcement_id: int):
 @bp.route("/announcements/<int:announcement_id>/edit", methods=["GET", "POST"])
 def edit(announcement_id: int):
     """Edit: the form saves a new version, which needs a new approval."""
-    if (redirect_to := _login_required()) is not None:
+    if (redirect_to := login_required()) is not None:
         return redirect_to
     found = g.desk.get(g.user, _checked_id(announcement_id))
     if request.method == "GET":
@@ -301,7 +305,7 @@ def edit(announcement_id: int):
 @bp.post("/announcements/<int:announcement_id>/approve")
 def approve(announcement_id: int):
     """Approve the version named in the form (the one the approver was shown)."""
-    if (redirect_to := _login_required()) is not None:
+    if (redirect_to := login_required()) is not None:
         return redirect_to
     version = request.form.get("version", "")
     if not version.isdigit() or len(version) > 9:
@@ -313,7 +317,7 @@ def approve(announcement_id: int):
 @bp.post("/announcements/<int:announcement_id>/withdraw")
 def withdraw(announcement_id: int):
     """Withdraw: out of every feed now, history kept."""
-    if (redirect_to := _login_required()) is not None:
+    if (redirect_to := login_required()) is not None:
         return redirect_to
     g.desk.withdraw(g.user, _checked_id(announcement_id), now())
     return redirect(url_for(".detail", announcement_id=announcement_id))
@@ -322,16 +326,16 @@ def withdraw(announcement_id: int):
 @bp.get("/audit")
 def audit():
     """The audit log of everything the user may see."""
-    if (redirect_to := _login_required()) is not None:
+    if (redirect_to := login_required()) is not None:
         return redirect_to
-    return _page("admin/audit.html", title=gettext("Audit log"), entries=g.desk.audit(g.user))
+    return page("admin/audit.html", title=gettext("Audit log"), entries=g.desk.audit(g.user))
 
 
 def _form_page(found, feeds, values, errors=None):
     all_feeds = list(runtime().settings.feeds.values())
     status = 422 if errors else 200
     title = gettext("Edit announcement") if found else gettext("New announcement")
-    return _page(
+    return page(
         "admin/form.html",
         status,
         title=title,

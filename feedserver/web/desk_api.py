@@ -15,6 +15,8 @@ from ..desk import schemas
 from ..desk.access import Access
 from ..desk.actions import Desk
 from ..desk.rules import DeskError, NotFound, TooManyRequests, User
+from ..push import replies
+from ..push.http import PushError
 from .common import now, runtime
 from .problems import problem
 
@@ -250,3 +252,47 @@ def announcement_audit(announcement_id: int):
 def audit():
     """The audit log of every announcement the user may see (admins: everything), newest first."""
     return jsonify(schemas.AuditEntryOut(many=True).dump(g.desk.audit(_user())))
+
+
+# --- citizens' messages ---------------------------------------------------------------------------------
+NO_MESSAGE = (404, "No such message (or another office's)")
+
+
+@bp.get("/replies")
+@_documented(
+    get=_operation("Citizens' messages to the user's offices", _json("ReplyOut", many=True), NO_TOKEN)
+)
+def list_replies():
+    """Replies to and mentions of the feeds of the user's offices (admins: all), open ones first."""
+    return jsonify(schemas.ReplyOut(many=True).dump(replies.for_user(runtime(), _user())))
+
+
+@bp.post("/replies/<int:reply_id>/answer")
+@_documented(
+    post=_operation(
+        "Answer a message (a reply to its author)",
+        _json("ReplyOut"),
+        NOT_JSON,
+        NO_MESSAGE,
+        INVALID,
+        (502, "The author's server cannot be reached"),
+        body="AnswerIn",
+    )  # fmt: skip
+)
+def answer_reply(reply_id: int):
+    """Send the office's answer to the message's author, public or to them alone."""
+    found = replies.visible(runtime(), _user(), reply_id)
+    fields = schemas.load(schemas.AnswerIn(), _json_body())
+    try:
+        replies.answer(runtime(), found, fields["text"], fields["visibility"] == "public", _user(), now())
+    except PushError as exc:
+        return problem(502, "Bad Gateway", str(exc))
+    return jsonify(schemas.ReplyOut().dump(replies.visible(runtime(), _user(), reply_id)))
+
+
+@bp.post("/replies/<int:reply_id>/handled")
+@_documented(post=_operation("Mark a message handled", _json("ReplyOut"), NO_TOKEN, NO_MESSAGE))
+def reply_handled(reply_id: int):
+    """The office dealt with the message without answering."""
+    replies.mark_handled(runtime(), replies.visible(runtime(), _user(), reply_id), _user(), now())
+    return jsonify(schemas.ReplyOut().dump(replies.visible(runtime(), _user(), reply_id)))

@@ -3,10 +3,12 @@
 // every activity its inbox accepts. Fedify verifies each delivery's HTTP signature against the sender's key
 // before a listener runs, so an activity in the record is one that verified.
 //   GET  /control/follow?actor=<actor URL>   look the actor up, send a signed Follow
+//   GET  /control/reply?actor=&to=&text=     send a signed Create of a Note answering the note `to`
+//   GET  /control/delete?actor=&note=        send a signed Delete of one of its Notes
 //   GET  /control/events                     what the inbox accepted, as JSON
 import { createServer } from "node:http";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore } from "@fedify/fedify";
-import { Accept, Create, Delete, Endpoints, Follow, Note, Person, Update } from "@fedify/fedify/vocab";
+import { Accept, Create, Delete, Endpoints, Follow, Mention, Note, Person, Tombstone, Update } from "@fedify/fedify/vocab";
 
 const events = [];
 const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
@@ -37,6 +39,7 @@ async function noted(type, activity) {
     actor: activity.actorId?.href,
     object: activity.objectId?.href ?? object?.id?.href,
     content: object instanceof Note ? object.content?.toString() : null,
+    inReplyTo: object instanceof Note ? object.replyTargetId?.href ?? null : null,
     updated: object instanceof Note ? object.updated?.toString() ?? null : null,
   });
 }
@@ -62,6 +65,31 @@ async function control(url, response) {
     });
     await ctx.sendActivity({ identifier: "tester" }, actor, follow, { immediate: true });
     response.writeHead(202).end("following");
+  } else if (url.pathname === "/control/reply") {
+    const actor = await ctx.lookupObject(url.searchParams.get("actor"));
+    const id = new URL(`/notes/${Date.now()}`, origin);
+    const note = new Note({
+      id,
+      attribution: ctx.getActorUri("tester"),
+      replyTarget: new URL(url.searchParams.get("to")),
+      content: `<p><span class="h-card"><a href="${actor.id.href}">@feed</a></span> ${url.searchParams.get("text")}</p>`,
+      to: actor.id,
+      tags: [new Mention({ href: actor.id, name: "@feed" })],
+    });
+    const create = new Create({ id: new URL(`${id.href}/activity`), actor: ctx.getActorUri("tester"), object: note, to: actor.id });
+    await ctx.sendActivity({ identifier: "tester" }, actor, create, { immediate: true });
+    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ note: id.href }));
+  } else if (url.pathname === "/control/delete") {
+    const actor = await ctx.lookupObject(url.searchParams.get("actor"));
+    const note = new URL(url.searchParams.get("note"));
+    const remove = new Delete({
+      id: new URL(`${note.href}#delete`),
+      actor: ctx.getActorUri("tester"),
+      object: new Tombstone({ id: note }),
+      to: actor.id,
+    });
+    await ctx.sendActivity({ identifier: "tester" }, actor, remove, { immediate: true });
+    response.writeHead(202).end("deleted");
   } else {
     response.writeHead(404).end();
   }

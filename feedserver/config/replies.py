@@ -1,0 +1,44 @@
+"""[replies]: citizens' replies to and mentions of the feed actors, read by the office of the feed.
+
+A feed names its office with `office = "..."` (a desk feed's office is its announcements' office). Replies to
+a feed without an office are acknowledged and not kept: nobody would read them, and personal data nobody reads
+is not stored. Messages and handles are deleted after `retention_days`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class RepliesSchema(Schema):
+    """[replies]."""
+
+    class Meta:
+        unknown = RAISE
+
+    enabled = fields.Boolean(load_default=True)
+    retention_days = fields.Integer(load_default=90, validate=validate.Range(1, 3650))
+    per_actor_hour = fields.Integer(load_default=10, validate=validate.Range(1, 10_000))
+    per_instance_hour = fields.Integer(load_default=100, validate=validate.Range(1, 100_000))
+    max_characters = fields.Integer(load_default=5000, validate=validate.Range(100, 100_000))
+    # Accounts (their actor URL) or whole instances (a host name) whose messages are not taken.
+    blocked = fields.List(fields.String(validate=validate.Length(1, 2048)), load_default=list)
+
+
+@dataclass(frozen=True)
+class RepliesSettings:
+    """How replies are taken and how long they are kept."""
+
+    enabled: bool = True
+    retention_days: int = 90
+    per_actor_hour: int = 10
+    per_instance_hour: int = 100
+    max_characters: int = 5000
+    blocked: tuple[str, ...] = ()
+
+
+def replies_settings(values: dict) -> RepliesSettings:
+    """Settings from the validated table."""
+    return RepliesSettings(**{**values, "blocked": tuple(values["blocked"])})
