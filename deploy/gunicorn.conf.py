@@ -23,6 +23,8 @@ process. More processes than cores only added contention (and ~90-110 MB of memo
 import multiprocessing
 import os
 
+from prometheus_client import multiprocess
+
 _cores = multiprocessing.cpu_count()
 
 bind = os.environ.get("FEEDSERVER_BIND", "127.0.0.1:8000")
@@ -47,3 +49,12 @@ loglevel = os.environ.get("FEEDSERVER_LOG_LEVEL", "info")
 # Each worker builds its own app (database pool, Redis connection): nothing is shared across fork.
 preload_app = False
 proc_name = "feedserver-web"
+
+# /metrics ([metrics] enabled) adds up the counters of every worker process: prometheus_client keeps them in
+# files under PROMETHEUS_MULTIPROC_DIR, which must exist and be emptied before gunicorn starts (the systemd
+# unit's ExecStartPre does both); a dead worker's live gauges are dropped when it exits.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+
+    def child_exit(server, worker):
+        """Forget the gauges of a worker process that ended."""
+        multiprocess.mark_process_dead(worker.pid)

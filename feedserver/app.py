@@ -31,6 +31,7 @@ from .web import (
     stats_pages,
     websub_hub,
 )
+from .web import metrics as operator_metrics
 from .web.api import routes as api
 from .web.common import locale
 from .web.security import LowerCaseHost
@@ -107,3 +108,4 @@ def _register_blueprints(app: Flask) -> None:
 
     server = app.extensions["feedserver"].settings.server
     security.init_app(app, server.base_url, server.trusted_hosts)
+    operator_metrics.init_app(app, app.extensions["feedserver"].settings.metrics)

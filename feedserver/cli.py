@@ -13,7 +13,7 @@ import waitress
 from marshmallow import fields as mfields
 
 from . import config as config_module
-from . import demo
+from . import demo, logs
 from .app import create_app
 from .config.webpush import new_private_key, public_key, vapid_key
 from .desk.cli import tokens, users
@@ -30,10 +30,13 @@ from .store import Store
 
 def _settings(ctx: click.Context):
     try:
-        return config_module.load(ctx.obj["config"])
+        settings = config_module.load(ctx.obj["config"])
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)
+    level = "DEBUG" if ctx.obj.get("verbose") else settings.logging.level
+    logs.configure(settings.logging.format, level)
+    return settings
 
 
 def _demo(ctx: click.Context, settings):
@@ -76,7 +79,7 @@ def main(ctx: click.Context, config_path: str, verbose: bool) -> None:
     )
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    ctx.obj = {"config": config_path}
+    ctx.obj = {"config": config_path, "verbose": verbose}
 
 
 main.add_command(users)  # editorial desk: `feedserver users add|password|disable|list`

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import random
 import re
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from . import metrics
 from .budget import parse_budget, spend
 from .errors import NotModified, StorageError, UpstreamError
 from .fetch import Http
@@ -70,10 +72,14 @@ def refresh(
     state = runtime.store.feed_state(feed.id)
     if respect_backoff and state.retry_at and now < state.retry_at:
         return RefreshResult(feed.id, ok=False, skipped=True, error=state.last_error)
+    started = time.perf_counter()
     try:
-        return _refresh(runtime, feed, state, now, accept_deletions)
+        result = _refresh(runtime, feed, state, now, accept_deletions)
     except Exception as exc:  # noqa: BLE001 - the one broad except: record, keep serving, never crash
-        return _failed(runtime, feed, state, exc, now)
+        result = _failed(runtime, feed, state, exc, now)
+    seconds = time.perf_counter() - started
+    metrics.observe_poll(feed.kind, seconds, result.ok, result.skipped, result.not_modified)
+    return result
 
 
 def _refresh(runtime: Runtime, feed, state, now: datetime, accept_deletions: bool) -> RefreshResult:

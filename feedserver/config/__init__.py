@@ -24,6 +24,7 @@ from ..registry import kind_names, load_source, source_kinds
 from .channels import CHANNEL_NAME, ChannelSettings, check_feed_channels, load_channels, query_pairs
 from .demo import DemoSchema, DemoSettings, is_demo_url
 from .desk import DeskSchema, DeskSettings, desk_settings
+from .operations import LoggingSchema, LoggingSettings, MetricsSchema, MetricsSettings, metrics_settings
 from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings, rate_limit
 from .replies import RepliesSchema, RepliesSettings, replies_settings
 from .tables import load_table as _load
@@ -62,6 +63,8 @@ SECTIONS = (
     "channels",
     "webpush",
     "replies",
+    "metrics",
+    "logging",
     *PUSH_SECTIONS,
 )
 
@@ -261,6 +264,8 @@ class Settings:
     channels: dict[str, ChannelSettings] = field(default_factory=dict)  # [channels.NAME]: the city's accounts
     webpush: WebPushSettings = field(default_factory=WebPushSettings)  # [webpush]: "notify me" in browsers
     replies: RepliesSettings = field(default_factory=RepliesSettings)  # [replies]: citizens' messages
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)  # [metrics]: /metrics for operators
+    logging: LoggingSettings = field(default_factory=LoggingSettings)  # [logging]: text or JSON lines
 
 
 def listening_at(settings: Settings, host: str, port: int) -> Settings:
@@ -330,6 +335,8 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
         demo=demo,
         channels=channels,
         replies=replies_settings(_load(RepliesSchema(), raw.get("replies", {}), file, "replies")),
+        metrics=metrics_settings(_load(MetricsSchema(), raw.get("metrics", {}), file, "metrics")),
+        logging=LoggingSettings(**_load(LoggingSchema(), raw.get("logging", {}), file, "logging")),
         webpush=webpush_settings(
             _load(WebPushSchema(), raw["webpush"], file, "webpush") if "webpush" in raw else None
         ),

@@ -45,6 +45,7 @@ class Job:
     meta: dict = field(default_factory=dict)
     priority: int = NORMAL
     attempts: int = 0
+    created_at: datetime | None = None  # when it was queued (delivery latency is measured from here)
 
 
 class PushQueue:

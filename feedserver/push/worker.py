@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from .. import metrics
 from ..output import forget
 from . import ap_federate, ap_inbox, outbox, records, replies, social, stats, webpush, websub
 from .http import PushError
@@ -150,6 +151,7 @@ class PushWorker:
                 self._failed(job, PushError(f"{type(exc).__name__}: {exc}"))
                 return
         outbox.finish(engine, job)
+        metrics.observe_delivery(job.kind, job.created_at, _now(), ok=True)
 
     def _failed(self, job: outbox.Job, error: PushError) -> None:
         engine = self.runtime.store.engine
@@ -171,6 +173,7 @@ class PushWorker:
             return
         log.warning("push job %s (%s to %s) dropped: %s", job.id, job.kind, _host(job), error)
         outbox.finish(engine, job)
+        metrics.observe_delivery(job.kind, job.created_at, _now(), ok=False)
 
     def _housekeeping(self) -> None:
         if time.monotonic() < self._housekeeping_at:
