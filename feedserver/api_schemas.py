@@ -275,7 +275,28 @@ class FeedStatusSchema(HealthSchema):
 
 class FeedListResponseSchema(Schema):
     data = fields.List(fields.Nested(FeedSummarySchema), required=True)
+    links = fields.Nested(PageLinksSchema, required=True)
     meta = fields.Nested(MetaSchema, required=True)
+
+
+FEED_PAGE, MAX_FEED_PAGE = 100, 1000
+
+
+class FeedPagingQuerySchema(Schema):
+    """The paging parameters of /api/v1/feeds: feeds in the order of their ids."""
+
+    limit = fields.Integer(
+        load_default=FEED_PAGE,
+        validate=validate.Range(1, MAX_FEED_PAGE),
+        metadata={"description": f"Feeds per page (default {FEED_PAGE}, at most {MAX_FEED_PAGE})."},
+    )
+    cursor = fields.String(
+        validate=FullMatch(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"),
+        metadata={
+            "description": "The position from a `next` link: the page starts after this feed id (any id "
+            "of this form is a position in the order of ids, whether or not such a feed exists)."
+        },
+    )
 
 
 class FeedResponseSchema(Schema):

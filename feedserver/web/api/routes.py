@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import datetime
 from functools import partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, request
-from marshmallow import ValidationError
 
 from ... import api_schemas as schemas
 from ...config import FeedSettings
-from ...filters import FILTERS, FilterError
+from ...filters import FilterError
 from ...store import FeedState
 from ..common import now, runtime
-from ..problems import problem
 from . import docs as api_docs
 from . import filters as api_filters
 from . import limits as api_limits
@@ -23,9 +22,7 @@ from .crisis import Notices, notices
 from .data import feed_meta, feed_summary, server_meta, source_entries, status_entries
 from .http import (
     SERVER_MAX_AGE,
-    CursorError,
     add_cors,
-    decode_cursor,
     encode_cursor,
     feed_max_age,
     json_response,
@@ -33,6 +30,7 @@ from .http import (
 )
 from .kinds import kind_data
 from .pages import Page, page_of
+from .refusals import bad_filter, feed_paging, item_paging, unknown_feed
 from .store import (
     Entries,
     Snapshots,
@@ -47,11 +45,6 @@ from .store import (
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 SUMMARY = schemas.FeedSummarySchema()  # one instance for thousands of entries (dumping keeps no state)
 PAGING = ("limit", "cursor", "since")
-PAGING_HELP = {
-    "limit": f"limit must be a whole number from 1 to {schemas.MAX_LIMIT}.",
-    "cursor": "cursor must be the value of a next link handed out by this server.",
-    "since": "since must be an RFC 3339 date-time with seconds and a UTC offset, e.g. 2026-01-31T18:00:00Z.",
-}
 
 
 def register(app: Flask) -> None:
@@ -93,38 +86,66 @@ def api_headers(response: Response) -> Response:
 
 @bp.get("/feeds")
 def list_feeds():
-    """Every feed with its formats, filters and health.
+    """The feeds with their formats, filters and health, a page at a time.
     ---
     get:
       operationId: listFeeds
       tags: [feeds]
       summary: The catalogue of feeds
-      description: Every feed with its formats (absolute URLs), the filters it accepts with their valid
-        values, its licence and its polling health.
-      parameters: [IfNoneMatch]
+      description: The feeds in the order of their ids, a page at a time (follow `links.next` or the `Link`
+        header until it is absent), each with its formats (absolute URLs), the filters it accepts with
+        their valid values, its licence and its polling health. `meta` is about all feeds.
+      parameters:
+        - IfNoneMatch
+        - in: query
+          schema: feedserver.api_schemas.FeedPagingQuerySchema
       responses:
         "200":
-          description: The catalogue.
+          description: One page of the catalogue.
+          headers:
+            Link:
+              description: 'The next page: <url>; rel="next" (absent on the last page).'
+              schema: {type: string}
           content:
             application/json:
               schema: feedserver.api_schemas.FeedListResponseSchema
         "304": NotModified
+        "400": BadRequest
         "414": UriTooLong
         "429": TooManyRequests
     """
     rt, at = runtime(), now()
+    paging, refusal = feed_paging(request.args)
+    if refusal is not None:
+        return refusal
     states = _states()
-    base = _base()
+    base, ids = _base(), sorted(rt.settings.feeds)
+    start = bisect.bisect_right(ids, paging["cursor"]) if "cursor" in paging else 0
+    chosen = ids[start : start + paging["limit"]]
+    more = start + paging["limit"] < len(ids)
 
     def build(when: datetime):
         # FeedListResponseSchema, serialized entry by entry: those of unchanged feeds are kept (Entries)
         kept = entries()
-        parts = [kept.get(f.id, states[f.id], partial(_summary, base, f, states[f.id])) for f in _feeds()]
+        feeds = rt.settings.feeds
+        parts = [kept.get(f, states[f], partial(_summary, base, feeds[f], states[f])) for f in chosen]
+        links = {"self": _feeds_url(base, paging["limit"], paging.get("cursor")), "next": None}
+        if more:
+            links["next"] = _feeds_url(base, paging["limit"], chosen[-1])
         meta = to_json(schemas.MetaSchema().dump(server_meta(rt.settings, states, when)))
-        return b'{"data":[' + b",".join(parts) + b'],"meta":' + meta + b"}", None
+        return b'{"data":[' + b",".join(parts) + b'],"links":' + to_json(
+            links
+        ) + b',"meta":' + meta + b"}", None
 
-    body = cached_body(f"feeds|{_all_versions(states)}", build, at)
-    return json_response(body, SERVER_MAX_AGE, at)
+    key = f"feeds|{paging['limit']}|{paging.get('cursor', '')}|{_all_versions(states)}"
+    body = cached_body(key, build, at)
+    link = f'<{_feeds_url(base, paging["limit"], chosen[-1])}>; rel="next"' if more else None
+    return json_response(body, SERVER_MAX_AGE, at, link=link)
+
+
+def _feeds_url(base: str, limit: int, cursor: str | None) -> str:
+    query = [("limit", str(limit))] + ([("cursor", cursor)] if cursor else [])
+    return f"{base}/api/v1/feeds?{urlencode(query)}"
 
 
 @bp.get("/feeds/<feed_id>")
@@ -151,7 +172,7 @@ def get_feed(feed_id: str):
     """
     feed = runtime().settings.feeds.get(feed_id)
     if feed is None:
-        return _unknown_feed()
+        return unknown_feed()
     at, state = now(), runtime().store.feed_state(feed.id)
 
     def build(when: datetime):
@@ -205,9 +226,9 @@ def list_items(feed_id: str):
     rt = runtime()
     feed = rt.settings.feeds.get(feed_id)
     if feed is None:
-        return _unknown_feed()
+        return unknown_feed()
     query = {name: ",".join(request.args.getlist(name)) for name in request.args}
-    paging, refusal = _paging({k: v for k, v in query.items() if k in PAGING})
+    paging, refusal = item_paging({k: v for k, v in query.items() if k in PAGING})
     if refusal is not None:
         return refusal
     at, state = now(), rt.store.feed_state(feed.id)
@@ -216,7 +237,7 @@ def list_items(feed_id: str):
     try:
         selection, applied = api_filters.select(feed, filters, snapshot.items)
     except FilterError as exc:
-        return _bad_filter(exc)
+        return bad_filter(exc)
     page = Page(filters, selection, paging["limit"], paging.get("since"), paging.get("cursor"))
     on_top = notices(rt, feed.id, at)
 
@@ -314,42 +335,6 @@ def _all_versions(states: dict[str, FeedState]) -> str:
 
 def _base() -> str:
     return runtime().settings.server.base_url.rstrip("/")
-
-
-def _unknown_feed() -> Response:
-    return problem(404, "Not Found", "There is no feed with this id; /api/v1/feeds lists them all.")
-
-
-def _bad_filter(exc: FilterError) -> Response:
-    """400 naming the filter and its valid values; an unknown parameter's name is not repeated."""
-    if exc.name not in FILTERS:
-        return problem(
-            400,
-            "Bad Request",
-            "Unknown query parameter; `valid` lists this feed's filters.",
-            valid=list(exc.valid),
-        )
-    return problem(
-        400,
-        "Bad Request",
-        f"Invalid filter parameter {exc.name!r}: {exc.problem}.",
-        parameter=exc.name,
-        valid=list(exc.valid),
-    )
-
-
-def _paging(raw: dict[str, str]) -> tuple[dict, Response | None]:
-    """limit, since and cursor loaded and checked; or a 400 naming the first bad one."""
-    try:
-        paging = schemas.PagingQuerySchema().load(raw)
-        if "cursor" in paging:
-            paging["cursor"] = decode_cursor(paging["cursor"])
-    except ValidationError as exc:
-        name = sorted(exc.messages)[0] if isinstance(exc.messages, dict) else "limit"
-        return {}, problem(400, "Bad Request", PAGING_HELP.get(name), parameter=name)
-    except CursorError:
-        return {}, problem(400, "Bad Request", PAGING_HELP["cursor"], parameter="cursor")
-    return paging, None
 
 
 def _items_document(feed, state, snapshot, page: Page, applied, on_top: Notices, when: datetime):
