@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -21,21 +20,6 @@ MAX_FIELD = 1000
 # the markup and entities that making it plain removes, and a bound on the work that costs.
 RAW_FACTOR = 4
 MAX_RAW_TEXT = MAX_SUMMARY * RAW_FACTOR
-
-
-class WasteCategory(StrEnum):
-    """The fixed waste vocabulary shared by all waste sources and all output formats."""
-
-    ORGANIC = "organic"
-    PAPER = "paper"
-    PACKAGING = "packaging"
-    RESIDUAL = "residual"
-    GLASS = "glass"
-    GARDEN = "garden"
-    BULKY = "bulky"
-    HAZARDOUS = "hazardous"
-    CHRISTMAS_TREE = "christmas-tree"
-    OTHER = "other"
 
 
 def item_id(feed_id: str, natural_key: str) -> str:

@@ -9,7 +9,7 @@ from google.transit import gtfs_realtime_pb2 as rt
 
 from feedserver.errors import ParseError
 from feedserver.items import Item, make_item
-from feedserver.transit import line_label
+from kinds.transit.vocabulary import line_label
 
 from ._gtfs_static import Context
 

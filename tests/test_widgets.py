@@ -12,9 +12,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from feedserver.air import NAMES
 from feedserver.web.widgets.routes import PAGE_CSP
 from feedserver.web.widgets.text import CATEGORY_COLOURS, CATEGORY_LABELS, TEXT
+from kinds.air.vocabulary import NAMES
 from tests.conftest import refresh_feed
 from tests.desk_support import NOW, bearer, desk_app, serve_calendar, staff
 

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from feedserver.air import COMPONENTS, DEFAULT_STALE_AFTER
 from feedserver.contract import Before, PlainKind
 from feedserver.items import FeedInfo, Item
 
 from .episodes import continue_episodes
+from .vocabulary import COMPONENTS, DEFAULT_STALE_AFTER
 
 EPISODE_MEMORY = timedelta(days=14)  # how far back an air episode's first announcement is looked up
 

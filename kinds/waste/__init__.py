@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from feedserver.contract import Before, PlainKind
 from feedserver.filters import ChoiceFilter
 from feedserver.items import FeedInfo, Item
-from feedserver.waste import category_aliases
 
 from .moves import reconcile_moves
+from .vocabulary import category_aliases
 
 NOT_PICKUPS = ("reading", "notice")
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ...air import UNIT, WINDOW
+from kinds.air.vocabulary import UNIT, WINDOW
+
 from .text import clock_text, number_text, pollutant, words
 
 WIDTH, HEIGHT = 320, 130

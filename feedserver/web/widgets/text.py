@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from ...air import NAMES as POLLUTANTS
+from kinds.air.vocabulary import NAMES as POLLUTANTS
 
 TEXT = {
     "de": {

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from .errors import ParseError
-from .fields import Interval
-from .items import FeedInfo, Item, make_item
+from feedserver.errors import ParseError
+from feedserver.fields import Interval
+from feedserver.items import FeedInfo, Item, make_item
+
 from .thresholds import Crossing, Thresholds, crossings, current_level
 
 COMPONENTS = ("o3", "no2", "pm10", "pm2.5", "so2", "co")
