@@ -22,6 +22,11 @@ RAW_FACTOR = 4
 MAX_RAW_TEXT = MAX_SUMMARY * RAW_FACTOR
 
 
+# Roles an item may state in `data["kind"]` that the core acts on.
+READING = "reading"  # a measured value the next one replaces: current data, not a message
+NOTICE = "notice"  # derived from another item (a moved pickup's notice): it follows that item
+
+
 def item_id(feed_id: str, natural_key: str) -> str:
     """Stable id for an item: a UUID built from sha256(feed id, upstream natural key)."""
     digest = hashlib.sha256(f"{feed_id}\x1f{natural_key}".encode()).digest()

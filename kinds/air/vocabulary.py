@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from feedserver.errors import ParseError
 from feedserver.fields import Interval
-from feedserver.items import FeedInfo, Item, make_item
+from feedserver.items import READING, FeedInfo, Item, make_item
 
 from .thresholds import Crossing, Thresholds, crossings, current_level
 
@@ -255,12 +255,12 @@ class AirItems:
                 published=fetched_at,
                 category=component,
                 area=station.code,
-                data=self._data(station, component, None) | {"kind": "reading", "series": [], "stale": True},
+                data=self._data(station, component, None) | {"kind": READING, "series": [], "stale": True},
             )
         latest = series[-1]
         thresholds = self.thresholds.get(component, Thresholds())
         data = {
-            "kind": "reading",
+            "kind": READING,
             "series": [[_iso(r.end), r.value] for r in series],
             "stale": fetched_at - latest.end > self.stale_after,
             "level": current_level(latest.value, thresholds),

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from feedserver.contract import Before, PlainKind
 from feedserver.items import FeedInfo, Item
 
-from .._shapes import in_force, moment
+from .._shapes import ALERTS_FIELD, in_force, moment
+from .._widget import ALERT_SCRIPT, ALERT_TEXTS, SHARED_TEMPLATES, script_part, templates
+from .api import DELAYS
 from .first_seen import carry_first_seen
 
 
@@ -40,4 +43,37 @@ class Transit(PlainKind):
         return {"delays": delays, "alerts": alerts}, until
 
 
-KIND = Transit("transit", churning=True, view="delays")
+# The departure board's words; the banners of alerts in force above it say theirs.
+TEXTS = {
+    "de": {
+        "delays": "Aktuelle Verspätungen",
+        "no_delays": "Derzeit keine Verspätungen.",
+        "line": "Linie",
+        "stop": "Haltestelle",
+        "scheduled": "Plan",
+        "delay": "Verspätung",
+        "cancelled": "fällt aus",
+        "minutes": "+{n} min",
+    },
+    "en": {
+        "delays": "Current delays",
+        "no_delays": "No delays at the moment.",
+        "line": "Line",
+        "stop": "Stop",
+        "scheduled": "Scheduled",
+        "delay": "Delay",
+        "cancelled": "cancelled",
+        "minutes": "+{n} min",
+    },
+}
+
+KIND = Transit(
+    "transit",
+    churning=True,
+    view="delays",
+    api_fields={"delays": DELAYS, "alerts": ALERTS_FIELD},
+    widget_texts={lang: words | ALERT_TEXTS[lang] for lang, words in TEXTS.items()},
+    template_folders=(templates(__file__), SHARED_TEMPLATES),
+    widget_script=(ALERT_SCRIPT, script_part(Path(__file__).parent / "widget.js")),
+    widget_height=380,
+)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from feedserver.contract import PlainKind
 from feedserver.items import Item
 
-from ._shapes import in_force
+from .._shapes import ALERTS_FIELD, in_force
+from .._widget import ALERT_SCRIPT, ALERT_TEXTS, SHARED_TEMPLATES, script_part, templates
 
 
 @dataclass(frozen=True)
@@ -21,4 +23,12 @@ class Alerts(PlainKind):
         return {"alerts": found}, until
 
 
-KIND = Alerts("alerts", churning=True, view="alerts")
+KIND = Alerts(
+    "alerts",
+    churning=True,
+    view="alerts",
+    api_fields={"alerts": ALERTS_FIELD},
+    widget_texts=ALERT_TEXTS,
+    template_folders=(templates(__file__), SHARED_TEMPLATES),
+    widget_script=(ALERT_SCRIPT, script_part(Path(__file__).parent / "widget.js")),
+)
