@@ -11,7 +11,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ...config import FeedSettings
-from ...desk.crisis import crisis_view
 from ...filters import FilterError, Selection, parse_selection
 from ...items import READING, Item
 from ...registry import load_kind
@@ -127,7 +126,7 @@ def widget_data(rt: Runtime, feed: FeedSettings, options: WidgetOptions, at: dat
     selection = selection_of(feed, options.filters, items)
     chosen = [i for i in selection.apply(accepted_filters(feed), items) if not has_expired(i, at)]
     extra, valid_until = kind_data(feed, chosen, at)
-    crisis = crisis_view(rt.store.engine, feed.id, at)
+    crisis = rt.overlay.on_top(feed.id, at)
     crisis_ids = {i.id for i in crisis.items}
     limit = options.items
     return WidgetData(

@@ -13,7 +13,6 @@ from flask import Blueprint, Response, json, render_template, request, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from ...config import FeedSettings
-from ...desk.crisis import crisis_view
 from ...display import clock_text, day_text, moment_text, number_text
 from ...registry import all_kinds, load_kind
 from ..api.http import feed_max_age
@@ -95,7 +94,7 @@ def widget_crisis(feed_id: str):
     if isinstance(found, Response):
         return found
     feed, _options, at = found
-    crisis = crisis_view(runtime().store.engine, feed.id, at)
+    crisis = runtime().overlay.on_top(feed.id, at)
     notices = [
         {"id": i.id, "title": i.title, "summary": i.summary, "url": i.url, "published": _iso(i.published)}
         for i in crisis.items
