@@ -29,3 +29,20 @@ def script_part(path: str | Path, **words) -> str:
 
 
 ALERT_SCRIPT = script_part(HERE / "_alerts.js")
+
+
+def widget_parts(package_file: str, texts: dict, alert_banners: bool = False, **words) -> dict:
+    """A kind's widget_texts, template_folders and widget_script from its package: templates/ and widget.js
+    next to `package_file` (its `words` put in), with the banners of alerts in force when `alert_banners`."""
+    own_script = script_part(Path(package_file).parent / "widget.js", **words)
+    if not alert_banners:
+        return {
+            "widget_texts": texts,
+            "template_folders": (templates(package_file),),
+            "widget_script": (own_script,),
+        }
+    return {
+        "widget_texts": {lang: dict(texts.get(lang, {})) | ALERT_TEXTS[lang] for lang in ALERT_TEXTS},
+        "template_folders": (templates(package_file), SHARED_TEMPLATES),
+        "widget_script": (ALERT_SCRIPT, own_script),
+    }

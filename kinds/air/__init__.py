@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from feedserver.contract import Before, PlainKind
 from feedserver.items import READING, FeedInfo, Item
 
-from .._widget import script_part, templates
+from .._widget import widget_parts
 from .api import READINGS
 from .chart import TEXTS, Chart, chart_of, pollutant
 from .episodes import continue_episodes
@@ -93,9 +92,7 @@ KIND = Air(
     churning=True,
     view="air",
     api_fields={"readings": READINGS},
-    widget_texts=TEXTS,
-    template_folders=(templates(__file__),),
-    widget_script=(script_part(Path(__file__).parent / "widget.js", pollutants=NAMES),),
     widget_options={"filters_entries": True},  # its filters apply to the readings, not through items
     widget_height=460,
+    **widget_parts(__file__, TEXTS, pollutants=NAMES),
 )

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from feedserver.contract import PlainKind
 from feedserver.items import Item
 
 from .._shapes import ALERTS_FIELD, in_force
-from .._widget import ALERT_SCRIPT, ALERT_TEXTS, SHARED_TEMPLATES, script_part, templates
+from .._widget import widget_parts
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,5 @@ KIND = Alerts(
     churning=True,
     view="alerts",
     api_fields={"alerts": ALERTS_FIELD},
-    widget_texts=ALERT_TEXTS,
-    template_folders=(templates(__file__), SHARED_TEMPLATES),
-    widget_script=(ALERT_SCRIPT, script_part(Path(__file__).parent / "widget.js")),
+    **widget_parts(__file__, {}, alert_banners=True),
 )

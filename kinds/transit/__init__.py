@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from feedserver.contract import Before, PlainKind
 from feedserver.items import FeedInfo, Item
 
 from .._shapes import ALERTS_FIELD, in_force, moment
-from .._widget import ALERT_SCRIPT, ALERT_TEXTS, SHARED_TEMPLATES, script_part, templates
+from .._widget import widget_parts
 from .api import DELAYS
 from .first_seen import carry_first_seen
 
@@ -72,8 +71,6 @@ KIND = Transit(
     churning=True,
     view="delays",
     api_fields={"delays": DELAYS, "alerts": ALERTS_FIELD},
-    widget_texts={lang: words | ALERT_TEXTS[lang] for lang, words in TEXTS.items()},
-    template_folders=(templates(__file__), SHARED_TEMPLATES),
-    widget_script=(ALERT_SCRIPT, script_part(Path(__file__).parent / "widget.js")),
     widget_height=380,
+    **widget_parts(__file__, TEXTS, alert_banners=True),
 )

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from feedserver.contract import Before, PlainKind
 from feedserver.filters import ChoiceFilter
 from feedserver.items import NOTICE, READING, FeedInfo, Item
 
-from .._widget import script_part, templates
+from .._widget import widget_parts
 from .api import NEXT_PICKUPS
 from .moves import reconcile_moves
 from .vocabulary import category_aliases
@@ -72,8 +71,6 @@ KIND = Waste(
     view="pickups",
     filters={"category": CATEGORY},
     api_fields={"next_pickups": NEXT_PICKUPS},
-    widget_texts=TEXTS,
-    template_folders=(templates(__file__),),
-    widget_script=(script_part(Path(__file__).parent / "widget.js", categories=CATEGORY_LABELS),),
     widget_options={"ahead": True},  # reminders are published the evening before: the API lists them first
+    **widget_parts(__file__, TEXTS, categories=CATEGORY_LABELS),
 )
