@@ -14,13 +14,10 @@
   const DAYS = { de: ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"], en: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] };
   const LINK = { target: "_blank", rel: "noopener noreferrer" };
   const MAX_PAGES = 5;
-  // Choice filters by the API entry fields they look at (as feedserver/filters.py); minimums below.
-  const FIELDS = {
-    category: (e) => [e.category, e.severity], area: (e) => [e.area], component: (e) => [e.component],
-    station: (e) => [e.station, e.station_name], line: (e) => [e.line], stop: (e) => [e.stop_id, e.stop_name],
-    type: (e) => [e.type],
-  };
-  const MINIMUM = { min_value: (e) => e.value, min_delay: (e) => e.delay_minutes };
+  // Choice filters by the API entry fields they look at (as feedserver/filters.py); minimums below. The
+  // kinds' parts add their filters' fields.
+  const FIELDS = { category: (e) => [e.category], area: (e) => [e.area] };
+  const MINIMUM = {};
 
   const fold = (s) => String(s).toLowerCase().replace(/ß/g, "ss").normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "").replace(/\s+/g, " ").trim();

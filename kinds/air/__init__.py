@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feedserver.contract import Before, PlainKind
+from feedserver.filters import ChoiceFilter, MinimumFilter
 from feedserver.items import READING, FeedInfo, Item
 
 from .._widget import widget_parts
@@ -87,10 +88,25 @@ def _reading(item: Item, measured: datetime | None, stale: bool) -> dict:
     }
 
 
+FILTERS = {
+    "component": ChoiceFilter(
+        lambda i: (i.data.get("component") or i.category,), help="Air feeds: the pollutant."
+    ),
+    "station": ChoiceFilter(
+        lambda i: (i.data.get("station"), i.data.get("station_name")),
+        help="Air feeds: the station's code (e.g. DEBE034) or name.",
+    ),
+    "min_value": MinimumFilter(
+        lambda i: i.data.get("value"),
+        upper=100000,
+        help="Air feeds: only readings of at least this value (µg/m³).",
+    ),
+}
 KIND = Air(
     "air",
     churning=True,
     view="air",
+    filters=FILTERS,
     api_fields={"readings": READINGS},
     widget_options={"filters_entries": True},  # its filters apply to the readings, not through items
     widget_height=460,

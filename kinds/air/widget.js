@@ -1,4 +1,7 @@
   // The air kind's part of widget.js: readings with their server-drawn 48-hour charts (kinds/air/widget.py).
+  FIELDS.component = (e) => [e.component];
+  FIELDS.station = (e) => [e.station, e.station_name];
+  MINIMUM.min_value = (e) => e.value;
   const POLL = /*POLLUTANTS*/null;
   async function chart(o, r) {
     if ((r.series || []).length < 2) return null;

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedserver.contract import Before, PlainKind
+from feedserver.filters import ChoiceFilter, MinimumFilter, data_value
 from feedserver.items import FeedInfo, Item
 
 from .._shapes import ALERTS_FIELD, in_force, moment
@@ -66,10 +67,29 @@ TEXTS = {
     },
 }
 
+FILTERS = {
+    "line": ChoiceFilter(
+        lambda i: (i.data.get("line"), i.data.get("route_id")),
+        open=True,  # a line without delays is normal: its subscription must not break
+        help="Transit feeds: the line's name or route id.",
+    ),
+    "stop": ChoiceFilter(
+        lambda i: (i.data.get("stop_id"), i.data.get("stop_name")),
+        open=True,
+        help="Transit feeds: the stop's id or name.",
+    ),
+    "type": ChoiceFilter(data_value("type"), help="Transit feeds: delays, cancellations or service alerts."),
+    "min_delay": MinimumFilter(
+        lambda i: i.data.get("delay_minutes"),
+        upper=1440,
+        help="Transit feeds: only delays of at least this many minutes.",
+    ),
+}
 KIND = Transit(
     "transit",
     churning=True,
     view="delays",
+    filters=FILTERS,
     api_fields={"delays": DELAYS, "alerts": ALERTS_FIELD},
     widget_height=380,
     **widget_parts(__file__, TEXTS, alert_banners=True),

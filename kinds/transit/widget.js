@@ -1,4 +1,8 @@
   // The transit kind's part of widget.js: the departure board, alerts in force above it.
+  FIELDS.line = (e) => [e.line];
+  FIELDS.stop = (e) => [e.stop_id, e.stop_name];
+  FIELDS.type = (e) => [e.type];
+  MINIMUM.min_delay = (e) => e.delay_minutes;
   VIEW.delays = (d, o, t) => {
     const row = (x) => h("tr", null, h("th", { scope: "row" }, x.line || "–"), h("td", null, x.stop_name || x.stop_id || "–"),
       h("td", null, x.scheduled ? time(x.scheduled, clock(x.scheduled, o.tz)) : "–"),

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from ... import api_schemas as schemas
 from ...config import FeedSettings
-from ...filters import FILTERS, FilterError
+from ...filters import FilterError
 from ...store import FeedState
 from ..common import now, runtime
 from ..problems import problem
@@ -314,7 +314,7 @@ def _unknown_feed() -> Response:
 
 def _bad_filter(exc: FilterError) -> Response:
     """400 naming the filter and its valid values; an unknown parameter's name is not repeated."""
-    if exc.name not in FILTERS:
+    if exc.name not in api_filters.FILTERS:
         return problem(
             400,
             "Bad Request",
