@@ -162,6 +162,25 @@ def lookup(
     return [(str(number["id"]), str(number["nr"])) for number in house_numbers(detail)]
 
 
+def config_snippet(source, service, place, street, rows, base_url) -> str:
+    """The [feeds.…] table for what `lookup` found (`feedserver lookup` prints it)."""
+    lines = [
+        f"[feeds.waste-{service}]",
+        f'source = "{source}"',
+        'title = "Abfuhrtermine"',
+        'licence = "dl-de/by-2-0"',
+        f'service = "{service}"',
+    ]
+    lines.append(f'place = "{place}"' if place else '# place = "<one of the places above>"')
+    lines.append(f'street = "{street}"' if street else '# street = "<run again with --place>"')
+    if street:
+        first = rows[0][1] if rows else "<number>"
+        lines.append(f'house_number = "{first}"  # choose yours from the list above' if rows else "")
+    if base_url:
+        lines.append(f'base_url = "{base_url}"')
+    return "\n".join(line for line in lines if line)
+
+
 def service_url(service: str, template: str = DEFAULT_BASE_URL) -> str:
     """The REST base URL of one AbfallNavi service, e.g. 'aachen'."""
     return template.replace("{service}", service)
