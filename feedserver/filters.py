@@ -101,6 +101,16 @@ def data_value(key: str) -> Callable[[Item], Sequence[str | None]]:
     return lambda item: (str(item.data[key]) if item.data.get(key) is not None else None,)
 
 
+def data_choice(*keys: str, help: str, open: bool = False) -> ChoiceFilter:
+    """A choice filter on the values of `data[key]` for each key (an id and a name, say)."""
+    return ChoiceFilter(lambda item: tuple(item.data.get(key) for key in keys), open=open, help=help)
+
+
+def data_minimum(key: str, upper: float, help: str) -> MinimumFilter:
+    """A minimum filter on the number in `data[key]`."""
+    return MinimumFilter(lambda item: item.data.get(key), upper=upper, help=help)
+
+
 # The filters every kind may offer (on Item fields); kinds add or refine theirs (Kind.filters).
 FILTERS: dict[str, ChoiceFilter | MinimumFilter] = {
     "category": ChoiceFilter(lambda i: (i.category,), aliases=None),

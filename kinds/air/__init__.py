@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feedserver.contract import Before, PlainKind
-from feedserver.filters import ChoiceFilter, MinimumFilter
+from feedserver.filters import ChoiceFilter, data_choice, data_minimum
 from feedserver.items import READING, FeedInfo, Item
 
 from .._widget import widget_parts
@@ -92,15 +92,10 @@ FILTERS = {
     "component": ChoiceFilter(
         lambda i: (i.data.get("component") or i.category,), help="Air feeds: the pollutant."
     ),
-    "station": ChoiceFilter(
-        lambda i: (i.data.get("station"), i.data.get("station_name")),
-        help="Air feeds: the station's code (e.g. DEBE034) or name.",
+    "station": data_choice(
+        "station", "station_name", help="Air feeds: the station's code (e.g. DEBE034) or name."
     ),
-    "min_value": MinimumFilter(
-        lambda i: i.data.get("value"),
-        upper=100000,
-        help="Air feeds: only readings of at least this value (µg/m³).",
-    ),
+    "min_value": data_minimum("value", 100000, "Air feeds: only readings of at least this value (µg/m³)."),
 }
 KIND = Air(
     "air",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedserver.contract import Before, PlainKind
-from feedserver.filters import ChoiceFilter, MinimumFilter, data_value
+from feedserver.filters import ChoiceFilter, data_choice, data_minimum, data_value
 from feedserver.items import FeedInfo, Item
 
 from .._shapes import ALERTS_FIELD, in_force, moment
@@ -68,21 +68,12 @@ TEXTS = {
 }
 
 FILTERS = {
-    "line": ChoiceFilter(
-        lambda i: (i.data.get("line"), i.data.get("route_id")),
-        open=True,  # a line without delays is normal: its subscription must not break
-        help="Transit feeds: the line's name or route id.",
-    ),
-    "stop": ChoiceFilter(
-        lambda i: (i.data.get("stop_id"), i.data.get("stop_name")),
-        open=True,
-        help="Transit feeds: the stop's id or name.",
-    ),
+    # Lines and stops are open: one without delays is normal, and its subscription must not break.
+    "line": data_choice("line", "route_id", open=True, help="Transit feeds: the line's name or route id."),
+    "stop": data_choice("stop_id", "stop_name", open=True, help="Transit feeds: the stop's id or name."),
     "type": ChoiceFilter(data_value("type"), help="Transit feeds: delays, cancellations or service alerts."),
-    "min_delay": MinimumFilter(
-        lambda i: i.data.get("delay_minutes"),
-        upper=1440,
-        help="Transit feeds: only delays of at least this many minutes.",
+    "min_delay": data_minimum(
+        "delay_minutes", 1440, "Transit feeds: only delays of at least this many minutes."
     ),
 }
 KIND = Transit(
