@@ -7,7 +7,7 @@ import re
 
 from marshmallow import ValidationError, fields, validate
 
-from .waste import fold
+from .sanitize import fold
 
 # A paging position is 24 bytes (a signed 64-bit time key and an item's UUID) in URL-safe base64, so every
 # string of this form, and only such a string, is a position: stale or made up, the server can start after it.

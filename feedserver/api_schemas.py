@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 from marshmallow import Schema, fields, validate
 
 from .api_query import CURSOR_PATTERN, FullMatch, Timestamp
+from .registry import all_kinds, load_kind
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -17,7 +19,8 @@ def _uri(**kwargs) -> fields.String:
     return fields.String(metadata={"format": "uri", **kwargs.pop("metadata", {})}, **kwargs)
 
 
-def _when(description: str, **kwargs) -> fields.AwareDateTime:
+def when(description: str, **kwargs) -> fields.AwareDateTime:
+    """A date-time that may be null, always present, with its description."""
     return fields.AwareDateTime(
         allow_none=True, required=True, metadata={"description": description}, **kwargs
     )
@@ -50,9 +53,9 @@ class MetaSchema(Schema):
             "served; pending: not fetched successfully yet. For responses about several feeds, the worst."
         },
     )
-    last_success = _when("Last successful poll (for several feeds: the oldest).")
-    stale_since = _when("Since when polls fail (for several feeds: the earliest), else null.")
-    last_change = _when("When the data last changed (for several feeds: the latest).")
+    last_success = when("Last successful poll (for several feeds: the oldest).")
+    stale_since = when("Since when polls fail (for several feeds: the earliest), else null.")
+    last_change = when("When the data last changed (for several feeds: the latest).")
     licence = fields.Nested(
         LicenceSchema,
         allow_none=True,
@@ -70,12 +73,12 @@ class HealthSchema(Schema):
     """One feed's polling health."""
 
     status = fields.String(required=True, validate=validate.OneOf(HEALTH))
-    last_success = _when("Last successful poll.")
-    last_attempt = _when("Last poll, successful or not.")
-    last_change = _when("When the items last changed.")
-    stale_since = _when("Since when polls fail; null when healthy.")
+    last_success = when("Last successful poll.")
+    last_attempt = when("Last poll, successful or not.")
+    last_change = when("When the items last changed.")
+    stale_since = when("Since when polls fail; null when healthy.")
     failures = fields.Integer(required=True, metadata={"description": "Consecutive failed polls."})
-    next_attempt = _when("Earliest next poll while backing off after failures.")
+    next_attempt = when("Earliest next poll while backing off after failures.")
     last_error = fields.String(
         allow_none=True, required=True, metadata={"description": "Message of the last failure, if failing."}
     )
@@ -157,90 +160,19 @@ class ItemSchema(Schema):
     )
 
 
-class PickupSchema(Schema):
-    """The next collection of one waste category."""
-
-    category = fields.String(required=True)
-    label = fields.String(allow_none=True, required=True, metadata={"description": "The provider's name."})
-    date = fields.Date(required=True)
-    title = fields.String(required=True)
-    item_id = fields.String(required=True)
-
-
-class ThresholdPairSchema(Schema):
-    info = fields.Float(allow_none=True, required=True)
-    alert = fields.Float(allow_none=True, required=True)
-
-
-class SeriesPointSchema(Schema):
-    at = fields.AwareDateTime(required=True, metadata={"description": "End of the averaging hour."})
-    value = fields.Float(required=True)
-
-
-class ReadingSchema(Schema):
-    """The latest reading of one pollutant at one station, with the last 48 hours."""
-
-    component = fields.String(required=True)
-    station = fields.String(allow_none=True, required=True)
-    station_name = fields.String(allow_none=True, required=True)
-    value = fields.Float(allow_none=True, required=True)
-    unit = fields.String(allow_none=True, required=True)
-    measured_at = _when("End of the averaging hour of `value`.")
-    level = fields.String(
-        allow_none=True,
-        required=True,
-        metadata={"description": "info or alert when a threshold is exceeded."},
-    )
-    stale = fields.Boolean(required=True, metadata={"description": "True when the reading is out of date."})
-    thresholds = fields.Nested(ThresholdPairSchema, allow_none=True, required=True)
-    series = fields.List(fields.Nested(SeriesPointSchema), required=True)
-
-
-class DelaySchema(Schema):
-    """A current delay or cancellation."""
-
-    item_id = fields.String(required=True)
-    type = fields.String(required=True, metadata={"description": "delay or cancellation."})
-    title = fields.String(required=True)
-    line = fields.String(allow_none=True, required=True)
-    stop_id = fields.String(allow_none=True, required=True)
-    stop_name = fields.String(allow_none=True, required=True)
-    delay_minutes = fields.Integer(allow_none=True, required=True)
-    scheduled = DateOrDateTime(allow_none=True, required=True)
-    trip_id = fields.String(allow_none=True, required=True)
-
-
-class AlertSchema(Schema):
-    """An alert in force (not expired, not cancelled)."""
-
-    item_id = fields.String(required=True)
-    title = fields.String(required=True)
-    severity = fields.String(allow_none=True, required=True)
-    urgency = fields.String(allow_none=True, required=True)
-    certainty = fields.String(allow_none=True, required=True)
-    event = fields.String(allow_none=True, required=True)
-    area = fields.String(allow_none=True, required=True)
-    starts = DateOrDateTime(allow_none=True, required=True)
-    ends = DateOrDateTime(allow_none=True, required=True)
-    url = fields.String(allow_none=True, required=True)
-    published = fields.AwareDateTime(required=True)
-
-
-class FeedDetailSchema(FeedSummarySchema):
+def feed_detail_schema() -> Schema:
     """A feed with its kind-specific current data (only the fields of its kind are present)."""
+    return _feed_detail(tuple(kind.name for kind in all_kinds()))()
 
-    next_pickups = fields.List(
-        fields.Nested(PickupSchema), metadata={"description": "Waste feeds: next pickup per category."}
-    )
-    readings = fields.List(
-        fields.Nested(ReadingSchema), metadata={"description": "Air feeds: current readings, 48-hour series."}
-    )
-    delays = fields.List(
-        fields.Nested(DelaySchema), metadata={"description": "Transit feeds: current delays."}
-    )
-    alerts = fields.List(
-        fields.Nested(AlertSchema), metadata={"description": "Alert and transit feeds: alerts in force."}
-    )
+
+@cache
+def _feed_detail(names: tuple[str, ...]) -> type[Schema]:
+    """FeedSummary with every kind's current-data fields (Kind.api_fields); the first of a name wins."""
+    kind_fields: dict[str, fields.Field] = {}
+    for name in names:
+        for key, field in load_kind(name).api_fields.items():
+            kind_fields.setdefault(key, field)
+    return FeedSummarySchema.from_dict(kind_fields, name="FeedDetailSchema")
 
 
 class PageLinksSchema(Schema):
@@ -300,7 +232,7 @@ class FeedPagingQuerySchema(Schema):
 
 
 class FeedResponseSchema(Schema):
-    data = fields.Nested(FeedDetailSchema, required=True)
+    data = fields.Nested(feed_detail_schema, required=True)
     meta = fields.Nested(MetaSchema, required=True)
 
 

@@ -288,7 +288,8 @@ def lookup(ctx: click.Context, source: str, service: str, place, street, base_ur
     except KeyError:
         module = None
     if module is None or not hasattr(module, "lookup"):
-        click.echo(f"error: source {source!r} has no address lookup (try: abfallnavi)", err=True)
+        offering = ", ".join(n for n in source_kinds() if hasattr(load_source(n), "lookup"))
+        click.echo(f"error: source {source!r} has no address lookup (try: {offering})", err=True)
         ctx.exit(2)
     settings = _settings(ctx)
     base = base_url or module.service_url(service)
@@ -304,22 +305,4 @@ def lookup(ctx: click.Context, source: str, service: str, place, street, base_ur
     click.echo(f"{len(rows)} {level}:")
     for row_id, name in rows:
         click.echo(f"  {row_id:>12}  {name}")
-    click.echo("\nconfig snippet:\n" + _lookup_snippet(source, service, place, street, rows, base_url))
-
-
-def _lookup_snippet(source, service, place, street, rows, base_url) -> str:
-    lines = [
-        f"[feeds.waste-{service}]",
-        f'source = "{source}"',
-        'title = "Abfuhrtermine"',
-        'licence = "dl-de/by-2-0"',
-        f'service = "{service}"',
-    ]
-    lines.append(f'place = "{place}"' if place else '# place = "<one of the places above>"')
-    lines.append(f'street = "{street}"' if street else '# street = "<run again with --place>"')
-    if street:
-        first = rows[0][1] if rows else "<number>"
-        lines.append(f'house_number = "{first}"  # choose yours from the list above' if rows else "")
-    if base_url:
-        lines.append(f'base_url = "{base_url}"')
-    return "\n".join(line for line in lines if line)
+    click.echo("\nconfig snippet:\n" + module.config_snippet(source, service, place, street, rows, base_url))

@@ -8,7 +8,8 @@ source whose upstream is the desk is handed a read-only DeskReader instead of th
 
 A kind (waste, air, transit, ...) is a plugin too (`feedserver/registry.py`): it says how its items join what
 the feed said before, whether they are calendar events or come and go, which filters and API data it adds and
-which widget view shows it. The core asks the kind object; it never compares a feed's kind with a name.
+which widget view shows it (its templates, words, script part and charts). The core asks the kind object; it
+never compares a feed's kind with a name.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 from .items import FeedInfo, Item
 from .stored import Rendition
@@ -89,12 +91,25 @@ class Kind(Protocol):
     churning: bool  # items come and go by nature: no mass-deletion guard unless a source asks for one
     view: str  # the widget view its feeds show by default ("latest": the newest messages)
     filters: Mapping[str, ChoiceFilter | MinimumFilter]  # filters it adds or refines, by URL parameter
+    embargo: bool  # its items are shown nowhere before their publication time
+    api_fields: Mapping[str, Any]  # marshmallow fields of its current data in /api/v1/feeds/{id}
+    widget_texts: Mapping[str, Mapping[str, str]]  # language -> words its widget view uses
+    template_folders: tuple[str, ...]  # folders holding its templates/widgets/_<view>[_top].html
+    widget_script: tuple[str, ...]  # its parts of /widget.js (equal parts of several kinds go in once)
+    widget_options: Mapping[str, Any]  # what widget.js is told about the kind besides its view and fields
+    widget_height: int | None  # the iframe height its view needs in compact mode (CSS pixels)
 
     def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
         """This fetch's items joined with what the feed said before (moved pickups, ongoing episodes ...)."""
 
     def current_data(self, feed: Any, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
         """Fields the API and widget add for this kind's feed (FeedSettings), and until when they hold."""
+
+    def widget_context(self, data: Mapping[str, Any], lang: str, zone: ZoneInfo) -> dict:
+        """Template variables its widget view needs besides the core's, for its current data `data`."""
+
+    def chart(self, data: Mapping[str, Any], key: tuple[str, str], lang: str, zone: ZoneInfo) -> Any:
+        """The chart (for templates/widgets/chart.svg) its data has under `key`, or None."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,13 @@ class PlainKind:
     churning: bool = False
     view: str = "latest"
     filters: Mapping[str, Any] = field(default_factory=dict)
+    embargo: bool = False
+    api_fields: Mapping[str, Any] = field(default_factory=dict)
+    widget_texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    template_folders: tuple[str, ...] = ()
+    widget_script: tuple[str, ...] = ()
+    widget_options: Mapping[str, Any] = field(default_factory=dict)
+    widget_height: int | None = None
 
     def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
         """The fetched items unchanged."""
@@ -114,3 +136,11 @@ class PlainKind:
     def current_data(self, feed: Any, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
         """No extra data."""
         return {}, None
+
+    def widget_context(self, data: Mapping[str, Any], lang: str, zone: ZoneInfo) -> dict:
+        """Nothing beyond the core's."""
+        return {}
+
+    def chart(self, data: Mapping[str, Any], key: tuple[str, str], lang: str, zone: ZoneInfo) -> Any:
+        """No charts."""
+        return None

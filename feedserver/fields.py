@@ -8,9 +8,7 @@ from datetime import time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields
-
-from .items import WasteCategory
+from marshmallow import ValidationError, fields
 
 INTERVAL_PART = re.compile(r"(\d+)\s*([smhd])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -98,29 +96,3 @@ class Secret(fields.Field):
         if not resolved:
             raise ValidationError(f"environment variable {value['env']} is not set")
         return resolved
-
-
-class CategoryMap(fields.Dict):
-    """Waste-type keyword -> category from the fixed vocabulary."""
-
-    def __init__(self, **kwargs):
-        choices = [c.value for c in WasteCategory]
-        super().__init__(
-            keys=fields.String(),
-            values=fields.String(
-                validate=lambda v: v in choices or _fail(f"must be one of {', '.join(choices)}")
-            ),
-            **kwargs,
-        )
-
-
-def _fail(message: str):
-    raise ValidationError(message)
-
-
-class WasteOptions(Schema):
-    """Options every waste source shares: category overrides, reminder time and local time zone."""
-
-    categories = CategoryMap(load_default=dict)
-    reminder = ClockTime(load_default=time(18, 0))
-    timezone = TimeZone(load_default=None)

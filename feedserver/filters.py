@@ -1,4 +1,4 @@
-"""URL filters, handled once in the core for every format: ?category=, ?area=, ?line=, ?min_delay= ..."""
+"""URL filters, handled once in the core for every format: ?category=, ?area=, and those kinds add."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class ChoiceFilter:
     aliases: Callable[[], Mapping[str, str]] | None = None
     extra: tuple[str, ...] = ()
     open: bool = False
+    help: str = ""  # what it selects, for the API document (kinds describe their own filters)
 
     def parse(self, name: str, raw: str, items: Sequence[Item]) -> frozenset[str]:
         """Requested values folded and resolved; FilterError lists the valid ones."""
@@ -79,6 +80,7 @@ class MinimumFilter:
 
     value: Callable[[Item], float | int | None]
     upper: float = 1e6
+    help: str = ""
 
     def parse(self, name: str, raw: str, items: Sequence[Item]) -> float:
         try:
@@ -94,20 +96,25 @@ class MinimumFilter:
         return isinstance(value, int | float) and value >= minimum
 
 
-def _data(key: str) -> Callable[[Item], Sequence[str | None]]:
+def data_value(key: str) -> Callable[[Item], Sequence[str | None]]:
+    """The values a choice filter looks at: the item's `data[key]` as text."""
     return lambda item: (str(item.data[key]) if item.data.get(key) is not None else None,)
 
 
+def data_choice(*keys: str, help: str, open: bool = False) -> ChoiceFilter:
+    """A choice filter on the values of `data[key]` for each key (an id and a name, say)."""
+    return ChoiceFilter(lambda item: tuple(item.data.get(key) for key in keys), open=open, help=help)
+
+
+def data_minimum(key: str, upper: float, help: str) -> MinimumFilter:
+    """A minimum filter on the number in `data[key]`."""
+    return MinimumFilter(lambda item: item.data.get(key), upper=upper, help=help)
+
+
+# The filters every kind may offer (on Item fields); kinds add or refine theirs (Kind.filters).
 FILTERS: dict[str, ChoiceFilter | MinimumFilter] = {
     "category": ChoiceFilter(lambda i: (i.category,), aliases=None),
     "area": ChoiceFilter(lambda i: (i.area,)),
-    "component": ChoiceFilter(lambda i: (i.data.get("component") or i.category,)),
-    "station": ChoiceFilter(lambda i: (i.data.get("station"), i.data.get("station_name"))),
-    "line": ChoiceFilter(lambda i: (i.data.get("line"), i.data.get("route_id")), open=True),
-    "stop": ChoiceFilter(lambda i: (i.data.get("stop_id"), i.data.get("stop_name")), open=True),
-    "type": ChoiceFilter(_data("type")),
-    "min_value": MinimumFilter(lambda i: i.data.get("value"), upper=100000),
-    "min_delay": MinimumFilter(lambda i: i.data.get("delay_minutes"), upper=1440),
 }
 
 

@@ -18,10 +18,10 @@ from datetime import date, datetime
 
 from .errors import FeedserverError
 from .fetch import FetchSettings
-from .items import Item
+from .items import NOTICE, READING, Item
 from .registry import load_kind, load_source
 
-DERIVED_KINDS = ("notice", "reading")  # items the core derives from others; they follow their source items
+DERIVED_KINDS = (NOTICE, READING)  # items the core derives from others; they follow their source items
 
 
 class MassDeletion(FeedserverError):

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -23,19 +22,9 @@ RAW_FACTOR = 4
 MAX_RAW_TEXT = MAX_SUMMARY * RAW_FACTOR
 
 
-class WasteCategory(StrEnum):
-    """The fixed waste vocabulary shared by all waste sources and all output formats."""
-
-    ORGANIC = "organic"
-    PAPER = "paper"
-    PACKAGING = "packaging"
-    RESIDUAL = "residual"
-    GLASS = "glass"
-    GARDEN = "garden"
-    BULKY = "bulky"
-    HAZARDOUS = "hazardous"
-    CHRISTMAS_TREE = "christmas-tree"
-    OTHER = "other"
+# Roles an item may state in `data["kind"]` that the core acts on.
+READING = "reading"  # a measured value the next one replaces: current data, not a message
+NOTICE = "notice"  # derived from another item (a moved pickup's notice): it follows that item
 
 
 def item_id(feed_id: str, natural_key: str) -> str:

@@ -23,7 +23,8 @@ BUILTIN = {
         name: f"sources.{name}"
         for name in "abfallnavi announcements cap csv gtfs_rt hafas ics jumomind nina openaq uba_air".split()
     },
-    KINDS: {name: f"kinds.{name}:KIND" for name in "air alerts announcements transit waste".split()},
+    # In the order their API fields and widget words are listed (installed kinds follow).
+    KINDS: {name: f"kinds.{name}:KIND" for name in "waste air transit alerts announcements".split()},
 }
 
 
@@ -72,6 +73,11 @@ def load_kind(name: str):
     if getattr(kind, "name", None) != name:
         raise PluginError(f"the kind registered as {name!r} calls itself {getattr(kind, 'name', None)!r}")
     return kind
+
+
+def all_kinds() -> list:
+    """Every registered kind object: the built-in ones in their order, then the installed ones."""
+    return [load_kind(name) for name in _entries(KINDS)]
 
 
 def clear_caches() -> None:

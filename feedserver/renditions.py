@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from .config import FeedSettings
 from .contract import above
 from .filters import Selection, filters_for
-from .items import Item
+from .items import NOTICE, READING, Item
 from .registry import load_kind, load_source
 from .render import FORMATS, FeedMeta
 from .runtime import Runtime
@@ -50,7 +50,8 @@ def render(
 ) -> Rendition:
     """Render one format of a feed, optionally narrowed by filters, into bytes with validators."""
     shown = _select_items(runtime, feed, fmt, now)
-    items = [i for i in shown if not (has_expired(i, now) or embargoed(i, now))]
+    embargo = load_kind(feed.kind).embargo
+    items = [i for i in shown if not (has_expired(i, now) or (embargo and embargoed(i, now)))]
     if selection.criteria:
         items = selection.apply(accepted_filters(feed), items)
     # Editorial desk: approved crisis announcements aimed at this feed go on top, in every format and
@@ -85,8 +86,8 @@ def has_expired(item: Item, now: datetime) -> bool:
 
 
 def embargoed(item: Item, now: datetime) -> bool:
-    """Announcements are shown nowhere before their publication time, not even as a calendar event."""
-    return item.data.get("kind") == "announcement" and item.published > now
+    """Before its publication time (a kind with an embargo shows such items nowhere, not even as events)."""
+    return item.published > now
 
 
 def next_expiry(items: list[Item], now: datetime) -> datetime | None:
@@ -114,7 +115,7 @@ def _select_items(runtime: Runtime, feed: FeedSettings, fmt: str, now: datetime)
             for i in runtime.store.current_items(feed.id)
             if i.starts is not None and _day(i.starts) >= (now - EVENTS_BACK).date()
         ]
-        return [i for i in events if i.data.get("kind") not in ("reading", "notice")][:MAX_EVENTS]
+        return [i for i in events if i.data.get("kind") not in (READING, NOTICE)][:MAX_EVENTS]
     return runtime.store.messages(feed.id, now, feed.max_items, keep_gone(feed))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from .errors import FeedserverError, StorageError
-from .items import Item
+from .items import READING, Item
 from .store_health import FAILURE_FIELDS, Unwritten, storage_error, write_probe
 from .stored import Changes, FeedState, Rendition
 from .tables import feeds, from_row, items, renditions
@@ -333,7 +333,7 @@ def _item_row(item: Item) -> dict:
         "starts": item.starts,
         "ends": item.ends,
         "data": data,
-        "is_message": item.data.get("kind") != "reading",
+        "is_message": item.data.get("kind") != READING,
     }
     canonical = json.dumps({k: _canonical(v) for k, v in row.items()}, sort_keys=True, ensure_ascii=False)
     row["digest"] = hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,10 +1,13 @@
-"""Shapes several kinds share in their API data: alerts in force, and dates as instants."""
+"""Shapes several kinds share in their API data: alerts in force (and their schema), dates as instants."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
+from marshmallow import Schema, fields
+
+from feedserver.api_schemas import DateOrDateTime
 from feedserver.items import Item
 
 
@@ -42,3 +45,24 @@ def moment(value: date | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.combine(value + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+class AlertSchema(Schema):
+    """An alert in force (not expired, not cancelled)."""
+
+    item_id = fields.String(required=True)
+    title = fields.String(required=True)
+    severity = fields.String(allow_none=True, required=True)
+    urgency = fields.String(allow_none=True, required=True)
+    certainty = fields.String(allow_none=True, required=True)
+    event = fields.String(allow_none=True, required=True)
+    area = fields.String(allow_none=True, required=True)
+    starts = DateOrDateTime(allow_none=True, required=True)
+    ends = DateOrDateTime(allow_none=True, required=True)
+    url = fields.String(allow_none=True, required=True)
+    published = fields.AwareDateTime(required=True)
+
+
+ALERTS_FIELD = fields.List(
+    fields.Nested(AlertSchema), metadata={"description": "Alert and transit feeds: alerts in force."}
+)

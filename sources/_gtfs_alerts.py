@@ -9,7 +9,7 @@ from google.transit import gtfs_realtime_pb2 as rt
 
 from feedserver.errors import ParseError
 from feedserver.items import Item, make_item
-from feedserver.transit import line_label
+from kinds.transit.vocabulary import line_label
 
 from ._gtfs_static import Context
 
@@ -20,7 +20,7 @@ def alert_item(feed_id: str, entity_id: str, alert, context: Context) -> Item:
         raise ParseError("alert entity without an id")
     header = translated(alert.header_text, context.language)
     routes, stops, trips = _informed(alert)
-    lines = [_route_label(r, context) for r in routes]
+    lines = [context.route_name(r) for r in routes]
     effect = rt.Alert.Effect.Name(alert.effect) if alert.HasField("effect") else None
     cause = rt.Alert.Cause.Name(alert.cause) if alert.HasField("cause") else None
     title = header or (effect or "ALERT").replace("_", " ").capitalize()
@@ -66,11 +66,6 @@ def _informed(alert) -> tuple[list[str], list[str], list[str]]:
             if value:
                 found[value] = None  # dicts keep first-seen order without duplicates
     return list(routes), list(stops), list(trips)
-
-
-def _route_label(route_id: str, context: Context) -> str:
-    route = context.static.routes.get(route_id) if context.static else None
-    return (route.label if route else None) or route_id
 
 
 def _validity(periods, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:

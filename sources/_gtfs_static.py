@@ -37,11 +37,6 @@ class Route:
     long_name: str
     route_type: int | None
 
-    @property
-    def label(self) -> str:
-        """The name riders know: the short name, else the long one."""
-        return self.short_name or self.long_name
-
 
 @dataclass(frozen=True)
 class Trip:
@@ -253,6 +248,11 @@ class Context:
 
     def stop_name(self, stop_id: str) -> str:
         return (self.static.stop_name(stop_id) if self.static else None) or stop_id
+
+    def route_name(self, route_id: str | None) -> str | None:
+        """The name riders know for a route: its short name, else its long one, else the id itself."""
+        route = self.static.routes.get(route_id) if self.static and route_id else None
+        return (route.short_name or route.long_name if route else None) or route_id
 
     def header_data(self) -> dict:
         if self.header is None:

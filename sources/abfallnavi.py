@@ -13,9 +13,10 @@ from marshmallow import fields, validate
 
 from feedserver.errors import NotModified, OptionError, ParseError, UpstreamError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import SERVICE_PATTERN, Url, WasteOptions
+from feedserver.fields import SERVICE_PATTERN, Url
 from feedserver.items import FeedInfo, Item
-from feedserver.waste import WasteSource, by_day, fold
+from feedserver.sanitize import fold
+from kinds.waste.vocabulary import WasteOptions, WasteSource, by_day
 
 KIND = "waste"
 TITLE = "AbfallNavi (regio iT)"
@@ -159,6 +160,25 @@ def lookup(
     street_id = find_one(streets, "street", street)
     detail = load_object(http.get(f"{base_url}/strassen/{street_id}"), "strasse")
     return [(str(number["id"]), str(number["nr"])) for number in house_numbers(detail)]
+
+
+def config_snippet(source, service, place, street, rows, base_url) -> str:
+    """The [feeds.…] table for what `lookup` found (`feedserver lookup` prints it)."""
+    lines = [
+        f"[feeds.waste-{service}]",
+        f'source = "{source}"',
+        'title = "Abfuhrtermine"',
+        'licence = "dl-de/by-2-0"',
+        f'service = "{service}"',
+    ]
+    lines.append(f'place = "{place}"' if place else '# place = "<one of the places above>"')
+    lines.append(f'street = "{street}"' if street else '# street = "<run again with --place>"')
+    if street:
+        first = rows[0][1] if rows else "<number>"
+        lines.append(f'house_number = "{first}"  # choose yours from the list above' if rows else "")
+    if base_url:
+        lines.append(f'base_url = "{base_url}"')
+    return "\n".join(line for line in lines if line)
 
 
 def service_url(service: str, template: str = DEFAULT_BASE_URL) -> str:

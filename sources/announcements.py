@@ -11,21 +11,19 @@ makes links safe but reduces no markup, since a "<" here is a less-than sign; ev
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from feedserver.contract import DeskReader
 from feedserver.errors import ParseError
 from feedserver.fetch import Payload
-from feedserver.items import FeedInfo, Item, make_item
+from feedserver.items import FeedInfo, Item
+from feedserver.notices import MEDIA_TYPE, announcement_item, published_record
 
 KIND = "announcements"
 TITLE = "Editorial desk announcements (four-eyes approved)"
 FILTERS = ()
-MEDIA_TYPE = "application/vnd.feedserver.desk+json"
 
 
 class Options(Schema):
@@ -71,60 +69,3 @@ class Source:
             return [announcement_item(self.feed.id, record) for record in records]
         except (ValueError, KeyError, TypeError) as exc:
             raise ParseError(f"desk payload is not a list of announcement records: {exc}") from exc
-
-
-def published_record(announcement_id: int, version) -> dict[str, Any]:
-    """The JSON form of a published version (what the source's payload carries)."""
-    return {
-        "announcement": announcement_id,
-        "version": version.number,
-        "title": version.title,
-        "text": version.text,
-        "link": version.link,
-        "starts": _iso(version.starts),
-        "ends": _iso(version.ends),
-        "publish_at": _iso(version.publish_at),
-        "expires": _iso(version.expires),
-        "approved_at": _iso(version.approved_at),
-        "crisis": version.crisis,
-    }
-
-
-def announcement_item(home_feed_id: str, record: Mapping[str, Any]) -> Item:
-    """The Item of a published version; its id depends only on the home feed and the announcement."""
-    version = int(record["version"])
-    published = _time(record["publish_at"])
-    approved = _time(record.get("approved_at"))
-    return make_item(
-        home_feed_id,
-        f"announcement:{int(record['announcement'])}",
-        title=str(record["title"]),
-        summary=str(record.get("text") or ""),
-        url=record.get("link"),
-        published=published,
-        updated=max(published, approved) if version > 1 and approved else None,
-        starts=_time(record.get("starts")),
-        ends=_time(record.get("ends")),
-        category="crisis" if record.get("crisis") else None,
-        data={
-            "kind": "announcement",
-            "announcement": int(record["announcement"]),
-            "version": version,
-            "sequence": version - 1,  # iCalendar SEQUENCE: calendar apps replace the event on a new version
-            "expires": record.get("expires"),  # output drops the item from every view at this instant
-            "crisis": bool(record.get("crisis")),
-        },
-    )
-
-
-def _time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("naive timestamp in desk payload")
-    return parsed
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None

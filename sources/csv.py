@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,9 +14,10 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import Url, WasteOptions
+from feedserver.fields import Url
 from feedserver.items import FeedInfo, Item
-from feedserver.waste import WasteSource, by_day, fold
+from feedserver.sanitize import fold
+from kinds.waste.vocabulary import WasteOptions, WasteSource, by_day
 
 KIND = "waste"
 TITLE = "CSV waste calendar"
@@ -50,6 +52,16 @@ class Options(WasteOptions):
 OPTIONS = Options
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How the table is written: which column holds what, its delimiter (None: guessed), encoding, dates."""
+
+    columns: dict[str, str | None]
+    delimiter: str | None
+    encoding: str
+    date_format: str | None
+
+
 class Source(WasteSource):
     def __init__(
         self,
@@ -63,10 +75,7 @@ class Source(WasteSource):
     ):
         super().__init__(feed, **waste)
         self.url = url
-        self.columns = columns
-        self.delimiter = delimiter
-        self.encoding = encoding
-        self.date_format = date_format
+        self.layout = Layout(columns, delimiter, encoding, date_format)
 
     def fetch(self, http: Http) -> Payload:
         """Download the table (conditional GET: a 304 means nothing changed)."""
@@ -74,16 +83,18 @@ class Source(WasteSource):
 
     def parse(self, payload: Payload) -> list[Item]:
         """One Item per collection day, waste type and area; raise ParseError on anything but such a table."""
-        text = decode(payload.body, self.encoding)
+        text = decode(payload.body, self.layout.encoding)
         if not text.strip():
             raise ParseError("the CSV table is empty")
         if text.lstrip()[:1] == "<":
             raise ParseError("expected a CSV table, got an HTML or XML document")
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter or detect_delimiter(text))
+        rows = csv.reader(
+            io.StringIO(text, newline=""), delimiter=self.layout.delimiter or detect_delimiter(text)
+        )
         header = next((row for row in rows if any(cell.strip() for cell in row)), None)
         if header is None:
             raise ParseError("the CSV table is empty")
-        positions = column_positions(header, self.columns)
+        positions = column_positions(header, self.layout.columns)
         zone = ZoneInfo(self.timezone)
         pickups = by_day(self._item(row, positions, zone, rows.line_num) for row in rows)
         if not pickups:
@@ -96,7 +107,7 @@ class Source(WasteSource):
         if not label or not raw_day:
             return None  # blank or footnote lines: exports often end with them
         try:
-            day = parse_day(raw_day, self.date_format, zone)
+            day = parse_day(raw_day, self.layout.date_format, zone)
         except ValueError as exc:
             raise ParseError(f"line {line}: cannot read the date {raw_day!r}") from exc
         area = cells.get("area") or None

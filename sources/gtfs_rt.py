@@ -20,10 +20,10 @@ from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Interval, TimeZone, Url
 from feedserver.items import FeedInfo, Item
-from feedserver.transit import FILTERS as FILTERS
-from feedserver.transit import KEEP_GONE as KEEP_GONE
-from feedserver.transit import MASS_DELETION_GUARD as MASS_DELETION_GUARD
-from feedserver.transit import Departure, departure_item
+from kinds.transit.vocabulary import FILTERS as FILTERS
+from kinds.transit.vocabulary import KEEP_GONE as KEEP_GONE
+from kinds.transit.vocabulary import MASS_DELETION_GUARD as MASS_DELETION_GUARD
+from kinds.transit.vocabulary import Departure, departure_item
 
 from ._gtfs_alerts import alert_item
 from ._gtfs_static import Context, load_static, service_day_start
@@ -298,8 +298,7 @@ def trip_names(trip, schedule, stops, context: Context) -> tuple[str | None, str
     """(line label, route_id, direction) from the static feed, falling back to the realtime ids."""
     static_trip = context.static.trips.get(trip.trip_id) if context.static else None
     route_id = trip.route_id or (static_trip.route_id if static_trip else "") or None
-    route = context.static.routes.get(route_id) if context.static and route_id else None
-    line = (route.label if route else None) or route_id
+    line = context.route_name(route_id)
     direction = static_trip.headsign if static_trip else ""
     last_stop = schedule[-1][1] if schedule else (stops[-1].stop_id if stops else "")
     return line, route_id, direction or (context.stop_name(last_stop) if last_stop else None)

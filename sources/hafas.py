@@ -20,10 +20,10 @@ from feedserver.errors import ParseError, UpstreamError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Interval, TimeZone, Url
 from feedserver.items import FeedInfo, Item
-from feedserver.transit import FILTERS as FILTERS
-from feedserver.transit import KEEP_GONE as KEEP_GONE
-from feedserver.transit import MASS_DELETION_GUARD as MASS_DELETION_GUARD
-from feedserver.transit import Departure, departure_item
+from kinds.transit.vocabulary import FILTERS as FILTERS
+from kinds.transit.vocabulary import KEEP_GONE as KEEP_GONE
+from kinds.transit.vocabulary import MASS_DELETION_GUARD as MASS_DELETION_GUARD
+from kinds.transit.vocabulary import Departure, departure_item
 
 KIND = "transit"  # FILTERS, KEEP_GONE and MASS_DELETION_GUARD: the transit kind's, imported
 TITLE = "HAFAS departure board delays"

@@ -10,9 +10,10 @@ import recurring_ical_events
 
 from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import Url, WasteOptions
+from feedserver.fields import Url
 from feedserver.items import FeedInfo, Item
-from feedserver.waste import WasteSource, by_day, fold
+from feedserver.sanitize import fold
+from kinds.waste.vocabulary import WasteOptions, WasteSource, by_day
 
 KIND = "waste"
 TITLE = "iCalendar waste calendar"

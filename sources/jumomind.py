@@ -9,9 +9,10 @@ from marshmallow import ValidationError, fields, validate
 
 from feedserver.errors import NotModified, OptionError, ParseError
 from feedserver.fetch import Http, Payload
-from feedserver.fields import SERVICE_PATTERN, Url, WasteOptions
+from feedserver.fields import SERVICE_PATTERN, Url
 from feedserver.items import FeedInfo, Item
-from feedserver.waste import WasteSource, by_day, fold
+from feedserver.sanitize import fold
+from kinds.waste.vocabulary import WasteOptions, WasteSource, by_day
 
 # The JSON handling and colour rules are the same as AbfallNavi's; sharing them keeps both sources consistent.
 from sources.abfallnavi import hex_colour, load_records, parse_day

@@ -11,15 +11,23 @@ from datetime import UTC, datetime, timedelta
 from marshmallow import fields
 from marshmallow.validate import Range
 
-from feedserver.air import FILTERS as FILTERS
-from feedserver.air import KEEP_GONE as KEEP_GONE
-from feedserver.air import MASS_DELETION_GUARD as MASS_DELETION_GUARD
-from feedserver.air import VOCABULARY as VOCABULARY
-from feedserver.air import WINDOW, AirOptions, AirSource, Reading, Station, normalize_component, to_micrograms
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Secret, Url
 from feedserver.items import FeedInfo, Item
+from kinds.air.vocabulary import FILTERS as FILTERS
+from kinds.air.vocabulary import KEEP_GONE as KEEP_GONE
+from kinds.air.vocabulary import MASS_DELETION_GUARD as MASS_DELETION_GUARD
+from kinds.air.vocabulary import VOCABULARY as VOCABULARY
+from kinds.air.vocabulary import (
+    WINDOW,
+    AirOptions,
+    AirSource,
+    Reading,
+    Station,
+    normalize_component,
+    to_micrograms,
+)
 
 KIND = "air"  # FILTERS, VOCABULARY, KEEP_GONE and MASS_DELETION_GUARD: the air kind's, imported
 TITLE = "OpenAQ location"

@@ -13,15 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from marshmallow import fields
 from marshmallow.validate import Length, OneOf
 
-from feedserver.air import FILTERS as FILTERS
-from feedserver.air import KEEP_GONE as KEEP_GONE
-from feedserver.air import MASS_DELETION_GUARD as MASS_DELETION_GUARD
-from feedserver.air import UNIT, WINDOW, AirOptions, AirSource, Reading, Station, to_micrograms
-from feedserver.air import VOCABULARY as VOCABULARY
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url
 from feedserver.items import FeedInfo, Item
+from kinds.air.vocabulary import FILTERS as FILTERS
+from kinds.air.vocabulary import KEEP_GONE as KEEP_GONE
+from kinds.air.vocabulary import MASS_DELETION_GUARD as MASS_DELETION_GUARD
+from kinds.air.vocabulary import UNIT, WINDOW, AirOptions, AirSource, Reading, Station, to_micrograms
+from kinds.air.vocabulary import VOCABULARY as VOCABULARY
 
 KIND = "air"  # FILTERS, VOCABULARY, KEEP_GONE and MASS_DELETION_GUARD: the air kind's, imported
 TITLE = "Umweltbundesamt air quality station"

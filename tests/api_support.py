@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from feedserver.air import AirItems, Reading, Station, thresholds_for
 from feedserver.items import FeedInfo
 from feedserver.pipeline import normalize
+from kinds.air.vocabulary import AirItems, Reading, Station, thresholds_for
 from tests.conftest import FIXTURES, refresh_feed
 
 PROTOBUF = "application/x-protobuf"

@@ -2,17 +2,20 @@
 
 `tests/test_plugin_kind.py` registers both through entry points (`feedserver.kinds`, `feedserver.sources`);
 nothing in feedserver/, kinds/ or sources/ names them. Noise sensors report readings in dB(A); a reading stays
-the same item while the sensor repeats it, and the kind adds a `min_db` filter and the loudest place.
+the same item while the sensor repeats it, and the kind adds a `min_db` filter and the loudest place, which
+the API lists and its own widget view shows (template, words and script part from beside this module).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
 from feedserver.contract import Before, PlainKind
 from feedserver.errors import ParseError
@@ -34,9 +37,27 @@ class Noise(PlainKind):
         loudest = max(items, key=lambda i: i.data.get("db", 0), default=None)
         return {"loudest": loudest.area if loudest else None}, None
 
+    def widget_context(self, data: Mapping, lang: str, zone: ZoneInfo) -> dict:
+        """A helper its template uses."""
+        return {"shout": str.upper}
 
+
+HERE = Path(__file__).parent
 NOISE = Noise(
-    "noise", churning=True, filters={"min_db": MinimumFilter(lambda i: i.data.get("db"), upper=200)}
+    "noise",
+    churning=True,
+    view="noise",
+    filters={"min_db": MinimumFilter(lambda i: i.data.get("db"), upper=200)},
+    api_fields={
+        "loudest": fields.String(allow_none=True, metadata={"description": "Noise feeds: the loudest."})
+    },
+    widget_texts={
+        "de": {"noise": "Lärm jetzt", "loudest": "Am lautesten", "quiet": "Überall ruhig."},
+        "en": {"noise": "Noise now", "loudest": "Loudest", "quiet": "Quiet everywhere."},
+    },
+    template_folders=(str(HERE / "noise_plugin_templates"),),
+    widget_script=((HERE / "noise_plugin.js").read_text(encoding="utf-8"),),
+    widget_height=200,
 )
 
 # The source module's contract: KIND (the name of its kind), TITLE, OPTIONS, Source.

@@ -12,8 +12,9 @@ import pytest
 import time_machine
 
 from feedserver.api_query import CURSOR_PATTERN, TEXT_VALUE_PATTERN
-from feedserver.items import WasteCategory, make_item
+from feedserver.items import make_item
 from feedserver.registry import load_source, source_kinds
+from kinds.waste.vocabulary import WasteCategory
 from tests.api_support import feed_tables, ingest, populate, serve_upstreams
 
 BERLIN = ZoneInfo("Europe/Berlin")

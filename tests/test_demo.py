@@ -253,7 +253,7 @@ def test_calendar_replay_keeps_weekdays_and_fills_the_coming_year():
 
 
 def test_uba_replay_is_the_last_48_complete_hours():
-    recorded = json.loads((RECORDED / "air/uba_v2_airquality_station145_2024-01-01.json").read_text())
+    recorded = json.loads((RECORDED / "uba/uba_v2_airquality_station145_2024-01-01.json").read_text())
     now = datetime(2029, 3, 31, 0, 20, tzinfo=UTC)  # 01:20 CET: the last complete hour ends at 01:00 CET
     hours = json.loads(uba.airquality(recorded, now))["data"]["145"]
     assert len(hours) == 48
@@ -265,7 +265,7 @@ def test_uba_replay_is_the_last_48_complete_hours():
 
 
 def test_ebas_ozone_week_crosses_the_information_threshold_on_six_days():
-    values = uba.ebas_values((RECORDED / "air/FR0009R_ozone_2003-08-05_to_11.nas").read_text())
+    values = uba.ebas_values((RECORDED / "uba/FR0009R_ozone_2003-08-05_to_11.nas").read_text())
     assert len(values) == 7 * 24 and values.count(None) == 1
     daily_max = [max(v for v in values[day * 24 : day * 24 + 24] if v is not None) for day in range(7)]
     assert daily_max == [214, 189, 212, 239, 176, 207, 212]
@@ -274,7 +274,7 @@ def test_ebas_ozone_week_crosses_the_information_threshold_on_six_days():
 def test_gtfs_rt_replay_moves_every_timestamp_by_the_same_minutes():
     from google.transit import gtfs_realtime_pb2 as rt
 
-    body = (RECORDED / "transit/bart-trip-updates.pb").read_bytes()
+    body = (RECORDED / "gtfs_rt/bart-trip-updates.pb").read_bytes()
     now = datetime(2028, 2, 29, 12, 34, 56, tzinfo=UTC)
     before, after = rt.FeedMessage(), rt.FeedMessage()
     before.ParseFromString(body)
@@ -288,7 +288,7 @@ def test_gtfs_rt_replay_moves_every_timestamp_by_the_same_minutes():
 
 
 def test_cap_replay_sends_at_the_start_of_the_hour_with_distances_kept():
-    body = (RECORDED / "alerts/cap12_appendix_a2.xml").read_bytes()
+    body = (RECORDED / "cap/cap12_appendix_a2.xml").read_bytes()
     replayed = cap.replay_document(body, datetime(2030, 5, 1, 10, 59, tzinfo=UTC))
     assert cap.sent(replayed) == datetime(2030, 5, 1, 10, 0, tzinfo=UTC)
     assert b"<sent>2030-05-01T03:00:00-07:00</sent>" in replayed

@@ -138,10 +138,29 @@ def test_a_plugin_kind_gets_api_items(noise_app):
 
 
 def test_a_plugin_kind_gets_a_widget(noise_app):
-    response = get(noise_app, "/widgets/laerm?lang=de")
+    response = get(noise_app, "/widgets/laerm?lang=de&view=latest")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Neueste Meldungen" in page and "Marktplatz: 71.5 dB(A)" in page
+
+
+def test_a_plugin_kind_brings_its_own_widget_view_words_and_script(noise_app):
+    page = get(noise_app, "/widgets/laerm?lang=de").get_data(as_text=True)
+    assert 'class="fsw fsw-compact fsw-noise"' in page
+    assert '<p class="fsw-noise">Am lautesten: <strong>MARKTPLATZ</strong></p>' in page
+    assert "Loudest: <strong>MARKTPLATZ" in get(noise_app, "/widgets/laerm?lang=en").get_data(as_text=True)
+    script = get(noise_app, "/widget.js").get_data(as_text=True)
+    assert "VIEW.noise = " in script and '"noise":{"view":"noise","fields":["loudest"]}' in script
+    assert '"loudest":"Am lautesten"' in script
+    builder = get(noise_app, "/?w_feed=laerm").get_data(as_text=True)
+    assert 'height="200"' in builder
+
+
+def test_a_plugin_kind_adds_its_fields_to_the_api_and_its_document(noise_app):
+    assert get(noise_app, "/api/v1/feeds/laerm").get_json()["data"]["loudest"] == "Marktplatz"
+    detail = get(noise_app, "/openapi.json").get_json()["components"]["schemas"]["FeedDetail"]
+    assert detail["properties"]["loudest"]["description"] == "Noise feeds: the loudest."
+    assert list(detail["properties"])[-5:] == ["next_pickups", "readings", "delays", "alerts", "loudest"]
 
 
 def test_a_source_of_an_unknown_kind_is_a_config_error(install_plugin, make_app):

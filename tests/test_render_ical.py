@@ -11,8 +11,9 @@ import pytest
 from ical.calendar_stream import IcsCalendarStream
 
 from feedserver.fetch import Payload
-from feedserver.items import Item, WasteCategory, make_item
+from feedserver.items import Item, make_item
 from feedserver.render.ical import FeedMeta, render_ical
+from kinds.waste.vocabulary import WasteCategory
 from sources.ics import Source
 
 BERLIN = ZoneInfo("Europe/Berlin")

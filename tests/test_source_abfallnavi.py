@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 import sources.abfallnavi as abfallnavi
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Payload
-from feedserver.items import WasteCategory
+from kinds.waste.vocabulary import WasteCategory
 from sources.abfallnavi import Source, hex_colour, lookup
 
 AACHEN_PLACE, ABTEIPLATZ, ABTEIPLATZ_7 = 11578729, 11718098, 11718105

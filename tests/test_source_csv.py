@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from feedserver.errors import ParseError
 from feedserver.fetch import Payload
-from feedserver.items import WasteCategory
+from kinds.waste.vocabulary import WasteCategory
 from sources.csv import Options, Source, detect_delimiter
 
 CHARLEROI = "csv/wallonia_ods_calendrier-des-collectes-2026_charleroi.csv"

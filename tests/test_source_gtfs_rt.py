@@ -14,7 +14,7 @@ from werkzeug import Response
 from feedserver.errors import ParseError
 from feedserver.fetch import Payload
 from sources import gtfs_rt
-from sources._gtfs_static import gtfs_seconds, load_static, read_static, service_day_start
+from sources._gtfs_static import Context, gtfs_seconds, load_static, read_static, service_day_start
 
 LA = ZoneInfo("America/Los_Angeles")
 PROTOBUF = "application/x-protobuf"
@@ -285,7 +285,7 @@ def test_static_loader_is_cached_per_content(fixture_bytes):
     assert load_static(body) is feed
     assert feed.timezone == "America/Los_Angeles"
     assert feed.stop_name("MONT") == "Montgomery St."
-    assert feed.routes["5"].label == "Green"
+    assert Context(feed, LA, None, datetime.now(UTC), "en").route_name("5") == "Green"
     assert feed.schedule("1011112WKDY")[0] == (1, "DALY", 11 * 3600 + 12 * 60, 11 * 3600 + 12 * 60)
 
 

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Payload
-from feedserver.items import WasteCategory
+from kinds.waste.vocabulary import WasteCategory
 from sources.jumomind import Options, Source
 
 API = "/mmapp/api.php"

@@ -7,10 +7,10 @@ import pytest
 import time_machine
 from marshmallow import ValidationError
 
-from feedserver.air import to_micrograms
 from feedserver.errors import OptionError, ParseError
 from feedserver.fetch import Payload
 from feedserver.items import FeedInfo
+from kinds.air.vocabulary import to_micrograms
 from sources import openaq
 
 LOCATION = "openaq/openaq_v3_locations.json"

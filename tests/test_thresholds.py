@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feedserver.thresholds import Level, Thresholds, crossings, current_level
+from kinds.air.thresholds import Level, Thresholds, crossings, current_level
 
 OZONE = Thresholds(info=180, alert=240)
 START = datetime(2024, 7, 1, 8, 0, tzinfo=UTC)

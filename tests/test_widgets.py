@@ -12,9 +12,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from feedserver.air import NAMES
+from feedserver.registry import all_kinds
+from feedserver.web.widgets.assets import assemble
 from feedserver.web.widgets.routes import PAGE_CSP
-from feedserver.web.widgets.text import CATEGORY_COLOURS, CATEGORY_LABELS, TEXT
+from feedserver.web.widgets.text import TEXT
+from kinds.air.vocabulary import NAMES
+from kinds.waste.widget import CATEGORY_COLOURS, CATEGORY_LABELS
 from tests.conftest import refresh_feed
 from tests.desk_support import NOW, bearer, desk_app, serve_calendar, staff
 
@@ -120,17 +123,26 @@ def test_widget_js_is_small_cacheable_javascript(client):
 
 
 def test_widget_js_uses_no_storage_cookies_or_foreign_hosts():
-    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    source = assemble(all_kinds())
     for forbidden in ("localStorage", "sessionStorage", "indexedDB", "document.cookie", "innerHTML", "eval("):
         assert forbidden not in source, forbidden
     assert re.findall(r"https?://[a-z]", source) == []
     assert 'credentials: "omit"' in source and 'referrerPolicy: "no-referrer"' in source
 
 
-def test_widget_js_carries_the_same_words_as_the_server():
-    source = (STATIC / "widget.js").read_text(encoding="utf-8")
-    words = json.loads(re.search(r"/\*WORDS\*/(.*?)/\*END\*/", source, re.S)[1])
-    assert words == {"text": TEXT, "categories": CATEGORY_LABELS, "pollutants": NAMES}
+def test_widget_js_carries_the_same_words_as_the_server(client):
+    source = client.get("/widget.js").get_data(as_text=True)
+    words = json.loads(re.search(r"/\*WORDS\*/(.*?)/\*END\*/", source, re.S)[1])["text"]
+    for lang in ("de", "en"):
+        assert words[lang].items() >= TEXT[lang].items()
+        for kind in all_kinds():
+            assert words[lang].items() >= kind.widget_texts.get(lang, {}).items(), kind.name
+    for table in (CATEGORY_LABELS, NAMES):
+        for lang in ("de", "en"):
+            assert json.dumps(table[lang], ensure_ascii=False) in source
+    kinds = json.loads(re.search(r"/\*KINDS\*/(.*?)/\*END\*/", source, re.S)[1])
+    assert kinds["waste"] == {"view": "pickups", "fields": ["next_pickups"], "ahead": True}
+    assert "/*PARTS*/" not in source and source.count("const alertBanners") == 1
 
 
 def luminance(colour: str) -> float:
@@ -244,4 +256,4 @@ def test_bench_prints_the_gzipped_size_of_widget_js():
     )
     assert result.returncode == 0, result.stdout
     packed = int(re.search(r"widget\.js: \d+ bytes, (\d+) bytes gzipped", result.stdout)[1])
-    assert packed == len(gzip.compress((STATIC / "widget.js").read_bytes(), 9)) < 8 * 1024
+    assert packed == len(gzip.compress(assemble(all_kinds()).encode(), 9)) < 8 * 1024

@@ -237,6 +237,11 @@ class FeedSettings:
         """The feed kind its source declares (waste, air, transit, alerts, ...)."""
         return load_source(self.source).KIND
 
+    @property
+    def reads_desk(self) -> bool:
+        """Its source's upstream is the editorial desk (staff of its `office` post into it)."""
+        return getattr(load_source(self.source).Source, "reads", "http") == "desk"
+
     def make_source(self):
         """A fresh source adapter configured with this feed's options."""
         return load_source(self.source).Source(self.info, **self.options)

@@ -5,8 +5,11 @@ started without [demo] disables accounts the demo left in its database."""
 from __future__ import annotations
 
 import secrets
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..desk import records
@@ -15,6 +18,9 @@ from ..desk.auth import hash_password
 from ..runtime import Runtime
 
 ACCOUNTS = (("demo-autorin", "author"), ("demo-freigabe", "approver"))
+ANNOUNCEMENTS = Path(__file__).resolve().parent.parent / "data" / "demo" / "announcements.toml"
+TIMES = ("starts", "ends", "publish_at", "expires")  # dated relative to the seeding, see the data file
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -77,53 +83,27 @@ def seed_announcements(runtime: Runtime, now: datetime) -> int:
 
 
 def announcements(now: datetime) -> list[dict]:
-    """What a press office might have published lately, dated relative to `now` (local time)."""
-    saturday = _next_weekday(now, 5)
-    friday = _next_weekday(now, 4)
-    return [
-        _content(
-            "Stadtfest am Samstag auf dem Marktplatz",
-            "Musik, Essen und Kinderprogramm von 14 bis 23 Uhr. Die Marktstraße ist ab 10 Uhr gesperrt; "
-            "Busse fahren über die Ringstraße.",
-            starts=_at(saturday, 14),
-            ends=_at(saturday, 23),
-            expires=_at(saturday, 23),
-        ),
-        _content(
-            "Bürgerbüro am Freitag erst ab 10 Uhr geöffnet",
-            "Wegen einer Betriebsversammlung öffnet das Bürgerbüro am Freitag erst um 10 Uhr. Termine vor 10 "
-            "Uhr werden verschoben; Betroffene werden angerufen.",
-            starts=_at(friday, 10),
-            expires=_at(friday, 18),
-        ),
-        _content(
-            "Kanalarbeiten: Bahnhofstraße bis auf Weiteres halbseitig gesperrt",
-            "Zwischen Rathausplatz und Lindenallee wird der Kanal erneuert. Der Verkehr wird mit einer Ampel "
-            "einspurig vorbeigeführt; Fußwege bleiben offen.",
-            publish_at=now - timedelta(days=2),
-        ),
-        _content(
-            "Trinkbrunnen in der Innenstadt wieder in Betrieb",
-            "Die sechs öffentlichen Trinkbrunnen am Markt, im Stadtpark und am Bahnhof geben wieder Wasser "
-            "in Trinkwasserqualität ab.",
-            publish_at=now - timedelta(days=1),
-            link="https://www.example.org/trinkbrunnen",
-        ),
-    ]
+    """What a press office might have published lately (data/demo/announcements.toml), dated from `now`."""
+    return [_content(entry, now) for entry in _recorded()]
 
 
-def _content(title: str, text: str, **fields) -> dict:
-    return {
-        "title": title,
-        "text": text,
-        "link": fields.get("link"),
-        "starts": fields.get("starts"),
-        "ends": fields.get("ends"),
-        "publish_at": fields.get("publish_at"),
-        "expires": fields.get("expires"),
-        "crisis": False,
-        "targets": (),
-    }
+@cache
+def _recorded() -> tuple[dict, ...]:
+    return tuple(tomllib.loads(ANNOUNCEMENTS.read_text(encoding="utf-8"))["announcement"])
+
+
+def _content(entry: dict, now: datetime) -> dict:
+    content = {"title": entry["title"], "text": entry["text"], "link": entry.get("link")}
+    content |= {key: _when(entry[key], now) if key in entry else None for key in TIMES}
+    return content | {"crisis": False, "targets": ()}
+
+
+def _when(spec: str, now: datetime) -> datetime:
+    """'-2d': two days before now; 'saturday 14': the next Saturday after today at 14:00 (local time)."""
+    if spec.startswith("-"):
+        return now - timedelta(days=int(spec.removeprefix("-").removesuffix("d")))
+    weekday, hour = spec.split()
+    return _at(_next_weekday(now, WEEKDAYS.index(weekday)), int(hour))
 
 
 def _next_weekday(now: datetime, weekday: int) -> datetime:

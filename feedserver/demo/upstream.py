@@ -55,19 +55,19 @@ def _calendar(name: str) -> Replay:
 
 
 def _uba_stations(now: datetime) -> Answer:
-    return Answer(_read(DEMO / "air" / "uba_v2_stations_2024_en.json"), "application/json")
+    return Answer(_read(DEMO / "uba" / "uba_v2_stations_2024_en.json"), "application/json")
 
 
 def _uba_airquality(now: datetime) -> Answer:
-    recorded = json.loads(_read(DEMO / "air" / "uba_v2_airquality_station145_2024-01-01.json"))
+    recorded = json.loads(_read(DEMO / "uba" / "uba_v2_airquality_station145_2024-01-01.json"))
     return Answer(uba.airquality(recorded, now), "application/json")
 
 
-EBAS_OZONE = DEMO / "air" / "FR0009R_ozone_2003-08-05_to_11.nas"
+EBAS_OZONE = DEMO / "uba" / "FR0009R_ozone_2003-08-05_to_11.nas"
 
 
 def _emep_stations(now: datetime) -> Answer:
-    recorded = json.loads(_read(DEMO / "air" / "uba_v2_stations_2024_en.json"))
+    recorded = json.loads(_read(DEMO / "uba" / "uba_v2_stations_2024_en.json"))
     header = uba.ebas_header(_read(EBAS_OZONE).decode("utf-8"))
     return Answer(uba.station_list(recorded, header), "application/json")
 
@@ -80,16 +80,16 @@ def _emep_measures(now: datetime) -> Answer:
 
 def _gtfs_rt(name: str) -> Replay:
     return lambda now: Answer(
-        gtfs_rt.replay_feed(_read(DEMO / "transit" / name), now), "application/x-protobuf"
+        gtfs_rt.replay_feed(_read(DEMO / "gtfs_rt" / name), now), "application/x-protobuf"
     )
 
 
 def _bart_static(now: datetime) -> Answer:
-    return Answer(gtfs_rt.static_zip(DEMO / "transit" / "bart-static"), "application/zip")
+    return Answer(gtfs_rt.static_zip(DEMO / "gtfs_rt" / "bart-static"), "application/zip")
 
 
 def _dwd_bundle(now: datetime) -> Answer:
-    recorded = _read(DEMO / "alerts" / "Z_CAP_C_EDZW_LATEST_PVW_STATUS_PREMIUMDWD_COMMUNEUNION_MUL.zip")
+    recorded = _read(DEMO / "cap" / "Z_CAP_C_EDZW_LATEST_PVW_STATUS_PREMIUMDWD_COMMUNEUNION_MUL.zip")
     return Answer(cap.replay_bundle(recorded, now), "application/zip")
 
 
@@ -104,7 +104,7 @@ CAP_EXAMPLES = {  # path name -> recorded file: the CAP 1.2 specification's exam
 
 def _cap_example(name: str) -> Replay:
     return lambda now: Answer(
-        cap.replay_document(_read(DEMO / "alerts" / CAP_EXAMPLES[name]), now), "application/cap+xml"
+        cap.replay_document(_read(DEMO / "cap" / CAP_EXAMPLES[name]), now), "application/cap+xml"
     )
 
 

@@ -21,8 +21,6 @@ from ..runtime import Runtime
 from . import records, rules
 from .rules import Announcement, Forbidden, Invalid, NotFound, User
 
-KIND = "announcements"
-
 
 class Desk:
     """The editorial desk of one running server."""
@@ -35,12 +33,12 @@ class Desk:
     def office(self, feed_id: str) -> str | None:
         """The office an announcements feed belongs to; None for any other or unknown feed."""
         feed = self.runtime.settings.feeds.get(feed_id)
-        return feed.options.get("office") if feed is not None and feed.kind == KIND else None
+        return feed.options.get("office") if feed is not None and feed.reads_desk else None
 
     def postable_feeds(self, user: User) -> list[FeedSettings]:
         """The announcements feeds this user may post into."""
         feeds = self.runtime.settings.feeds.values()
-        return [f for f in feeds if f.kind == KIND and rules.may_act_in(user, f.options.get("office"))]
+        return [f for f in feeds if f.reads_desk and rules.may_act_in(user, f.options.get("office"))]
 
     # --- reading ---------------------------------------------------------------------------------------
     def get(self, user: User, announcement_id: int) -> Announcement:

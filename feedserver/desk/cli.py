@@ -69,7 +69,7 @@ def users_add(ctx: click.Context, name: str, role: str, offices: tuple[str, ...]
         user_id = records.add_user(connection, name, role, offices, _now())
         detail = f"user {name}: {role}, offices {', '.join(sorted(offices)) or '-'}"
         records.add_audit(connection, None, "user-add", _now(), detail=detail)
-    known = {f.options.get("office") for f in settings.feeds.values() if f.source == "announcements"}
+    known = {f.options.get("office") for f in settings.feeds.values() if f.reads_desk}
     for office in sorted(set(offices) - known):
         click.echo(f"warning: no announcements feed in the config has office = {office!r}", err=True)
     click.echo(f"user {name} (id {user_id}) added as {role}")

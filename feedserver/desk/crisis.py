@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from sources.announcements import announcement_item, published_record
-
 from ..contract import OnTop
 from ..items import Item
+from ..notices import announcement_item, published_record
 from ..pipeline import normalize
 from .records import crisis_candidates
 from .rules import targets_feed, visible

@@ -30,6 +30,14 @@ TIME_ERRORS = {
 }
 
 
+def _moment(description: str | None = None) -> fields.AwareDateTime:
+    """An optional moment of an announcement (with its offset), described in the API document."""
+    metadata = {"description": description} if description else {}
+    return fields.AwareDateTime(
+        load_default=None, allow_none=True, error_messages=TIME_ERRORS, metadata=metadata
+    )
+
+
 class PlainText(fields.String):
     """Plain text kept exactly as typed: line ends become \\n and the ends are trimmed, nothing else changes.
 
@@ -111,25 +119,10 @@ class AnnouncementContent(Schema):
         validate=validate.Length(max=MAX_LINK, error=lazy_gettext("At most {max} characters.")),
         metadata={"description": "http or https only."},
     )
-    starts = fields.AwareDateTime(
-        load_default=None,
-        allow_none=True,
-        error_messages=TIME_ERRORS,
-        metadata={"description": "With a start it is an event (.ics)."},
-    )
-    ends = fields.AwareDateTime(load_default=None, allow_none=True, error_messages=TIME_ERRORS)
-    publish_at = fields.AwareDateTime(
-        load_default=None,
-        allow_none=True,
-        error_messages=TIME_ERRORS,
-        metadata={"description": "When it appears; default: now."},
-    )
-    expires = fields.AwareDateTime(
-        load_default=None,
-        allow_none=True,
-        error_messages=TIME_ERRORS,
-        metadata={"description": "When it leaves the feeds."},
-    )
+    starts = _moment("With a start it is an event (.ics).")
+    ends = _moment()
+    publish_at = _moment("When it appears; default: now.")
+    expires = _moment("When it leaves the feeds.")
     crisis = fields.Boolean(
         load_default=False, metadata={"description": "On top of every targeted feed once approved."}
     )

@@ -12,7 +12,6 @@ import json
 from datetime import datetime, timedelta
 
 from ..config import FeedSettings
-from ..desk.crisis import crisis_view
 from ..items import Item
 from ..renditions import has_expired
 from ..runtime import Runtime
@@ -30,7 +29,7 @@ def is_crisis(item: Item) -> bool:
 
 def visible_items(runtime: Runtime, feed: FeedSettings, now: datetime) -> tuple[list[Item], set[str]]:
     """The messages a reader sees now (crisis items included), and the ids of every item still current."""
-    crisis = crisis_view(runtime.store.engine, feed.id, now).items
+    crisis = runtime.overlay.on_top(feed.id, now).items
     messages = runtime.store.messages(feed.id, now, feed.max_items, timedelta(0))
     shown = crisis + [i for i in messages if not has_expired(i, now) and i.id not in {c.id for c in crisis}]
     current = {i.id for i in runtime.store.current_items(feed.id) if not has_expired(i, now)}

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from feedserver.air import COMPONENTS, DEFAULT_STALE_AFTER
 from feedserver.contract import Before, PlainKind
-from feedserver.items import FeedInfo, Item
+from feedserver.filters import ChoiceFilter, data_choice, data_minimum
+from feedserver.items import READING, FeedInfo, Item
 
+from .._widget import widget_parts
+from .api import READINGS
+from .chart import TEXTS, Chart, chart_of, pollutant
 from .episodes import continue_episodes
+from .vocabulary import COMPONENTS, DEFAULT_STALE_AFTER, NAMES
 
 EPISODE_MEMORY = timedelta(days=14)  # how far back an air episode's first announcement is looked up
 
@@ -26,7 +31,7 @@ class Air(PlainKind):
         stale_after = timedelta(seconds=feed.options.get("stale_after", DEFAULT_STALE_AFTER))
         found, turns_stale = [], []
         for item in items:
-            if item.data.get("kind") != "reading":
+            if item.data.get("kind") != READING:
                 continue
             measured = item.ends if isinstance(item.ends, datetime) else None
             stale = bool(item.data.get("stale")) or measured is None or at - measured > stale_after
@@ -36,6 +41,28 @@ class Air(PlainKind):
         order = {code: n for n, code in enumerate(COMPONENTS)}
         found.sort(key=lambda r: (r["station"] or "", order.get(r["component"], len(order)), r["component"]))
         return {"readings": found}, min(turns_stale, default=None)
+
+    def widget_context(self, data: Mapping, lang: str, zone: ZoneInfo) -> dict:
+        """Pollutant names, the band of each reading and its chart."""
+        return {
+            "charts": [chart_of(r, lang, zone) for r in data.get("readings", [])],
+            "pollutant": lambda c: pollutant(c, lang),
+            "band": band,
+        }
+
+    def chart(self, data: Mapping, key: tuple[str, str], lang: str, zone: ZoneInfo) -> Chart | None:
+        """The 48-hour chart of the reading of station and pollutant `key`."""
+        readings = data.get("readings", [])
+        reading = next((r for r in readings if (r["station"], r["component"]) == key), None)
+        return chart_of(reading, lang, zone) if reading else None
+
+
+def band(reading: dict) -> str:
+    """The air-quality band of a reading: alert, info, none (below the thresholds) or unknown."""
+    if reading.get("level") in ("info", "alert"):
+        return reading["level"]
+    thresholds = reading.get("thresholds") or {}
+    return "none" if any(v is not None for v in thresholds.values()) else "unknown"
 
 
 def _reading(item: Item, measured: datetime | None, stale: bool) -> dict:
@@ -61,4 +88,22 @@ def _reading(item: Item, measured: datetime | None, stale: bool) -> dict:
     }
 
 
-KIND = Air("air", churning=True, view="air")
+FILTERS = {
+    "component": ChoiceFilter(
+        lambda i: (i.data.get("component") or i.category,), help="Air feeds: the pollutant."
+    ),
+    "station": data_choice(
+        "station", "station_name", help="Air feeds: the station's code (e.g. DEBE034) or name."
+    ),
+    "min_value": data_minimum("value", 100000, "Air feeds: only readings of at least this value (µg/m³)."),
+}
+KIND = Air(
+    "air",
+    churning=True,
+    view="air",
+    filters=FILTERS,
+    api_fields={"readings": READINGS},
+    widget_options={"filters_entries": True},  # its filters apply to the readings, not through items
+    widget_height=460,
+    **widget_parts(__file__, TEXTS, pollutants=NAMES),
+)

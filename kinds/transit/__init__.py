@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedserver.contract import Before, PlainKind
+from feedserver.filters import ChoiceFilter, data_choice, data_minimum, data_value
 from feedserver.items import FeedInfo, Item
 
-from .._shapes import in_force, moment
+from .._shapes import ALERTS_FIELD, in_force, moment
+from .._widget import widget_parts
+from .api import DELAYS
 from .first_seen import carry_first_seen
 
 
@@ -40,4 +43,45 @@ class Transit(PlainKind):
         return {"delays": delays, "alerts": alerts}, until
 
 
-KIND = Transit("transit", churning=True, view="delays")
+# The departure board's words; the banners of alerts in force above it say theirs.
+TEXTS = {
+    "de": {
+        "delays": "Aktuelle Verspätungen",
+        "no_delays": "Derzeit keine Verspätungen.",
+        "line": "Linie",
+        "stop": "Haltestelle",
+        "scheduled": "Plan",
+        "delay": "Verspätung",
+        "cancelled": "fällt aus",
+        "minutes": "+{n} min",
+    },
+    "en": {
+        "delays": "Current delays",
+        "no_delays": "No delays at the moment.",
+        "line": "Line",
+        "stop": "Stop",
+        "scheduled": "Scheduled",
+        "delay": "Delay",
+        "cancelled": "cancelled",
+        "minutes": "+{n} min",
+    },
+}
+
+FILTERS = {
+    # Lines and stops are open: one without delays is normal, and its subscription must not break.
+    "line": data_choice("line", "route_id", open=True, help="Transit feeds: the line's name or route id."),
+    "stop": data_choice("stop_id", "stop_name", open=True, help="Transit feeds: the stop's id or name."),
+    "type": ChoiceFilter(data_value("type"), help="Transit feeds: delays, cancellations or service alerts."),
+    "min_delay": data_minimum(
+        "delay_minutes", 1440, "Transit feeds: only delays of at least this many minutes."
+    ),
+}
+KIND = Transit(
+    "transit",
+    churning=True,
+    view="delays",
+    filters=FILTERS,
+    api_fields={"delays": DELAYS, "alerts": ALERTS_FIELD},
+    widget_height=380,
+    **widget_parts(__file__, TEXTS, alert_banners=True),
+)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from feedserver.contract import Before, PlainKind
 from feedserver.filters import ChoiceFilter
-from feedserver.items import FeedInfo, Item
-from feedserver.waste import category_aliases
+from feedserver.items import NOTICE, READING, FeedInfo, Item
 
+from .._widget import widget_parts
+from .api import NEXT_PICKUPS
 from .moves import reconcile_moves
+from .vocabulary import category_aliases
+from .widget import CATEGORY_LABELS, TEXTS, widget_context
 
-NOT_PICKUPS = ("reading", "notice")
+NOT_PICKUPS = (READING, NOTICE)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ class Waste(PlainKind):
         midnight = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
         return {"next_pickups": pickups}, midnight
 
+    def widget_context(self, data: Mapping, lang: str, zone: ZoneInfo) -> dict:
+        """The category chips' names and colours."""
+        return widget_context(data, lang, zone)
+
 
 def _local_day(value: date | datetime, zone: ZoneInfo) -> date:
     return value.astimezone(zone).date() if isinstance(value, datetime) else value
@@ -58,4 +65,12 @@ def _local_day(value: date | datetime, zone: ZoneInfo) -> date:
 
 # ?category= also takes the vocabulary's names in German and English (Bio, Papier, paper ...).
 CATEGORY = ChoiceFilter(lambda i: (i.category,), aliases=category_aliases)
-KIND = Waste("waste", dated=True, view="pickups", filters={"category": CATEGORY})
+KIND = Waste(
+    "waste",
+    dated=True,
+    view="pickups",
+    filters={"category": CATEGORY},
+    api_fields={"next_pickups": NEXT_PICKUPS},
+    widget_options={"ahead": True},  # reminders are published the evening before: the API lists them first
+    **widget_parts(__file__, TEXTS, categories=CATEGORY_LABELS),
+)

@@ -6,14 +6,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
-from feedserver.items import FeedInfo, Item, make_item
+from feedserver.items import NOTICE, FeedInfo, Item, make_item
 
 MAX_SHIFT_DAYS = 7  # a pickup that moves further than this is treated as cancelled plus new
 WEEKDAY_SHORT = {
     "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
-NOTICE = "notice"
 
 
 def reconcile_moves(

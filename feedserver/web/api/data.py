@@ -15,8 +15,8 @@ from ...licences import LICENCES
 from ...registry import load_source, source_kinds
 from ...render import FORMATS
 from ...renditions import accepted_filters, formats_of
+from ...sanitize import fold
 from ...store import FeedState
-from ...waste import fold
 
 # A scheme starts only where a run of scheme characters starts, so each run is scanned once.
 URL_QUERY = re.compile(r"((?<![\w+.-])[a-z][a-z0-9+.-]*://[^\s?#]+)[?#][^\s]*", re.IGNORECASE)

@@ -16,22 +16,16 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from ...api_query import MAX_VALUE_LENGTH, TEXT_VALUE_PATTERN, FilterValues, FullMatch, OneOfNames
 from ...config import FeedSettings
-from ...filters import FILTERS, MAX_VALUES, ChoiceFilter, FilterError, MinimumFilter, Selection, filters_for
+from ...filters import FILTERS as CORE_FILTERS
+from ...filters import MAX_VALUES, ChoiceFilter, FilterError, MinimumFilter, Selection, filters_for
 from ...items import Item
-from ...registry import load_kind, load_source, source_kinds
+from ...registry import all_kinds, load_kind, load_source, source_kinds
 from ...renditions import accepted_filters
 
-HELP = {
+HELP = {  # the filters of the core (kinds describe theirs in their filters' `help`)
     "category": "Waste feeds: the waste category (its German or English name is taken too, e.g. Papier, "
     "Restmüll, Bio; case and accents do not matter). Alert feeds: the severity.",
     "area": "Waste and alert feeds: the district or warning area, as in the items' `area`.",
-    "component": "Air feeds: the pollutant.",
-    "station": "Air feeds: the station's code (e.g. DEBE034) or name.",
-    "line": "Transit feeds: the line's name or route id.",
-    "stop": "Transit feeds: the stop's id or name.",
-    "type": "Transit feeds: delays, cancellations or service alerts.",
-    "min_value": "Air feeds: only readings of at least this value (µg/m³).",
-    "min_delay": "Transit feeds: only delays of at least this many minutes.",
 }
 VALUES = f"Comma-separated, at most {MAX_VALUES} values."
 NOTHING = "A filter or value this feed has no item for gives an empty page; its `filters` list its values."
@@ -51,6 +45,15 @@ class NoItems:
 
     def keep(self, item: Item, wanted: object) -> bool:
         return False
+
+
+def every_filter() -> dict[str, ChoiceFilter | MinimumFilter]:
+    """The core's filters and every kind's, the first of a name kept: choices first, then minimums."""
+    found: dict[str, ChoiceFilter | MinimumFilter] = dict(CORE_FILTERS)
+    for kind in all_kinds():
+        for name, spec in kind.filters.items():
+            found.setdefault(name, spec)
+    return dict(sorted(found.items(), key=lambda pair: isinstance(pair[1], MinimumFilter)))
 
 
 def vocabularies() -> dict[str, Vocabulary]:
@@ -75,7 +78,7 @@ def vocabularies() -> dict[str, Vocabulary]:
 
 
 def _field(name: str, spec: ChoiceFilter | MinimumFilter, vocabulary: Vocabulary | None) -> fields.Field:
-    help_text = HELP.get(name, f"Filter `{name}`.")
+    help_text = spec.help or HELP.get(name, f"Filter `{name}`.")
     if isinstance(spec, MinimumFilter):
         description = f"{help_text} A number from 0 to {spec.upper:g}. {NOTHING}"
         return fields.Float(validate=validate.Range(0, spec.upper), metadata={"description": description})
@@ -90,6 +93,7 @@ def _field(name: str, spec: ChoiceFilter | MinimumFilter, vocabulary: Vocabulary
     )
 
 
+FILTERS = every_filter()
 VOCABULARIES = vocabularies()
 FilterQuerySchema = type(
     "FilterQuerySchema",

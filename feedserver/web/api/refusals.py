@@ -9,8 +9,9 @@ from flask import Response
 from marshmallow import ValidationError
 
 from ... import api_schemas as schemas
-from ...filters import FILTERS, FilterError
+from ...filters import FilterError
 from ..problems import problem
+from . import filters as api_filters
 from .http import CursorError, decode_cursor
 
 PAGING_HELP = {
@@ -28,7 +29,7 @@ def unknown_feed() -> Response:
 
 def bad_filter(exc: FilterError) -> Response:
     """400 naming the filter and its valid values; an unknown parameter's name is not repeated."""
-    if exc.name not in FILTERS:
+    if exc.name not in api_filters.FILTERS:  # the core's and every kind's
         return problem(
             400,
             "Bad Request",

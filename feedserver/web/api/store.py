@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 from flask import current_app
 
-from ...items import Item
+from ...items import READING, Item
 from ...store import FeedState
 from ..common import runtime
 
@@ -89,7 +89,7 @@ class Snapshots:
 
 def _load(feed_id: str) -> Snapshot:
     items = tuple(runtime().store.current_items(feed_id))
-    messages = tuple(sorted((i for i in items if i.data.get("kind") != "reading"), key=position))
+    messages = tuple(sorted((i for i in items if i.data.get("kind") != READING), key=position))
     return Snapshot(items, messages, tuple(position(i) for i in messages))
 
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask import url_for
 
 from ...config import FeedSettings
+from ...registry import load_kind
 from ...runtime import Runtime
 from .model import (
     LANGUAGES,
@@ -26,7 +27,7 @@ from .model import (
 
 FIELDS = ("w_feed", "w_lang", "w_items", "w_mode", "w_theme", "w_view", "w_filters")
 MAX_FILTER_TEXT = 300
-HEIGHTS = {"air": 460, "delays": 380, "latest": 340}  # iframe heights in CSS pixels, compact mode
+LATEST_HEIGHT = 340  # iframe heights in CSS pixels, compact mode: the latest messages; a kind says its own
 DEFAULT_HEIGHT = 300
 FULL_EXTRA = 160
 TEXT = {
@@ -150,8 +151,7 @@ def _embed(rt: Runtime, feed: FeedSettings, values: Mapping[str, str], page_lang
     options = WidgetOptions(**(vars(options) | {"filters": canonical(selection.criteria)}))
     base = rt.settings.server.base_url.rstrip("/")
     query = urlencode(options.query(), safe=",")
-    height = HEIGHTS.get(view_of(feed, options), DEFAULT_HEIGHT)
-    height += FULL_EXTRA if options.mode == "full" else 0
+    height = _height(feed, options) + (FULL_EXTRA if options.mode == "full" else 0)
     return Embed(
         feed=feed,
         options=options,
@@ -160,6 +160,13 @@ def _embed(rt: Runtime, feed: FeedSettings, values: Mapping[str, str], page_lang
         script_snippet=script_snippet(base, feed, options),
         height=height,
     )
+
+
+def _height(feed: FeedSettings, options: WidgetOptions) -> int:
+    """The iframe's height in compact mode: that of the latest messages or of the kind's view."""
+    if view_of(feed, options) == "latest":
+        return LATEST_HEIGHT
+    return load_kind(feed.kind).widget_height or DEFAULT_HEIGHT
 
 
 def canonical(criteria) -> dict[str, str]:

@@ -11,9 +11,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ...config import FeedSettings
-from ...desk.crisis import crisis_view
 from ...filters import FilterError, Selection, parse_selection
-from ...items import Item
+from ...items import READING, Item
 from ...registry import load_kind
 from ...renditions import accepted_filters, has_expired
 from ...runtime import Runtime
@@ -68,10 +67,7 @@ class WidgetData:
     view: str
     zone: ZoneInfo
     messages: list[Item]
-    pickups: list[dict]
-    readings: list[dict]
-    delays: list[dict]
-    alerts: list[dict]
+    data: dict  # the kind's current data (Kind.current_data), each list cut to the widget's size
     crisis: list[Item]
     valid_until: datetime | None
 
@@ -120,7 +116,7 @@ def selection_of(feed: FeedSettings, filters: Mapping[str, str], items: list[Ite
 
 
 def view_of(feed: FeedSettings, options: WidgetOptions) -> str:
-    """latest, or the view of the feed's kind (pickups, air, delays, alerts)."""
+    """latest, or the view of the feed's kind."""
     return "latest" if options.view == "latest" else load_kind(feed.kind).view
 
 
@@ -130,7 +126,7 @@ def widget_data(rt: Runtime, feed: FeedSettings, options: WidgetOptions, at: dat
     selection = selection_of(feed, options.filters, items)
     chosen = [i for i in selection.apply(accepted_filters(feed), items) if not has_expired(i, at)]
     extra, valid_until = kind_data(feed, chosen, at)
-    crisis = crisis_view(rt.store.engine, feed.id, at)
+    crisis = rt.overlay.on_top(feed.id, at)
     crisis_ids = {i.id for i in crisis.items}
     limit = options.items
     return WidgetData(
@@ -139,10 +135,7 @@ def widget_data(rt: Runtime, feed: FeedSettings, options: WidgetOptions, at: dat
         view=view_of(feed, options),
         zone=ZoneInfo(feed.timezone),
         messages=_latest([i for i in chosen if i.id not in crisis_ids], at)[:limit],
-        pickups=extra.get("next_pickups", [])[:limit],
-        readings=extra.get("readings", [])[:limit],
-        delays=extra.get("delays", [])[:limit],
-        alerts=extra.get("alerts", [])[:limit],
+        data={key: value[:limit] if isinstance(value, list) else value for key, value in extra.items()},
         crisis=crisis.items,
         valid_until=min((t for t in (valid_until, crisis.next_change) if t is not None), default=None),
     )
@@ -150,6 +143,6 @@ def widget_data(rt: Runtime, feed: FeedSettings, options: WidgetOptions, at: dat
 
 def _latest(items: list[Item], at: datetime) -> list[Item]:
     """Messages already published, newest first (as the JSON API lists them, without future reminders)."""
-    shown = [i for i in items if i.data.get("kind") != "reading" and i.published <= at]
+    shown = [i for i in items if i.data.get("kind") != READING and i.published <= at]
     shown.sort(key=lambda i: (-i.published.timestamp(), i.id))
     return shown

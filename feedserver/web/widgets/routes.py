@@ -7,30 +7,20 @@ charts are inline SVG; every link opens in a new tab without a referrer.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib.resources import files
 
 from flask import Blueprint, Response, json, render_template, request, url_for
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from ...config import FeedSettings
-from ...desk.crisis import crisis_view
+from ...display import clock_text, day_text, moment_text, number_text
+from ...registry import all_kinds, load_kind
 from ..api.http import feed_max_age
 from ..common import now, runtime
 from ..problems import problem
-from .chart import chart_of
+from .assets import Asset, asset, widget_script
 from .model import OptionError, WidgetData, WidgetOptions, parse_options, widget_data
-from .text import (
-    category_class,
-    category_label,
-    clock_text,
-    day_text,
-    moment_text,
-    number_text,
-    pollutant,
-    words,
-)
+from .text import words
 
 bp = Blueprint("widgets", __name__)
 # The iframe page runs no script and loads nothing but its stylesheet; any site may frame it.
@@ -40,27 +30,18 @@ ASSET_STALE = 7 * 86400  # ... and a week in which a stale copy may be used whil
 VERSIONED_SECONDS = 365 * 86400  # widget.css?v=<hash>: immutable
 
 
-@dataclass(frozen=True)
-class Asset:
-    """A static file served with a strong ETag from its content."""
-
-    body: bytes
-    etag: str
-    media_type: str
-
-
-@cache
-def asset(name: str) -> Asset:
-    """static/<name> read once per process."""
-    body = files("feedserver").joinpath("static", name).read_bytes()
-    media = "text/javascript; charset=utf-8" if name.endswith(".js") else "text/css; charset=utf-8"
-    return Asset(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', media)
+@bp.record_once
+def _kind_templates(state) -> None:
+    """Templates are looked up in the app's folder, then in the kinds' (their widget views and charts)."""
+    folders = list(dict.fromkeys(folder for kind in all_kinds() for folder in kind.template_folders))
+    env = state.app.jinja_env
+    env.loader = ChoiceLoader([env.loader, FileSystemLoader(folders)])
 
 
 @bp.get("/widget.js")
 def widget_js():
-    """The <feedserver-widget> web component."""
-    return _serve_asset(asset("widget.js"), ASSET_SECONDS)
+    """The <feedserver-widget> web component, with the views of every kind."""
+    return _serve_asset(widget_script(), ASSET_SECONDS)
 
 
 @bp.get("/widget.css")
@@ -91,14 +72,13 @@ def widget_page(feed_id: str):
 
 @bp.get("/widgets/<feed_id>/charts/<station>/<component>.svg")
 def widget_chart(feed_id: str, station: str, component: str):
-    """One reading's 48-hour chart as SVG (widget.js inserts it; CORS so any page's script may fetch it)."""
+    """A chart of the feed's kind as SVG, e.g. an air reading's 48 hours (CORS: widget.js inserts it)."""
     found = _load(feed_id, allowed=("lang",))
     if isinstance(found, Response):
         return found
     feed, options, at = found
     data = widget_data(runtime(), feed, WidgetOptions(lang=options.lang, items=20), at)
-    reading = next((r for r in data.readings if (r["station"], r["component"]) == (station, component)), None)
-    chart = chart_of(reading, options.lang, data.zone) if reading else None
+    chart = load_kind(feed.kind).chart(data.data, (station, component), options.lang, data.zone)
     if chart is None:
         return problem(404, "Not Found", "This feed has no chart for this station and pollutant.")
     svg = render_template("widgets/chart.svg", chart=chart)
@@ -114,7 +94,7 @@ def widget_crisis(feed_id: str):
     if isinstance(found, Response):
         return found
     feed, _options, at = found
-    crisis = crisis_view(runtime().store.engine, feed.id, at)
+    crisis = runtime().overlay.on_top(feed.id, at)
     notices = [
         {"id": i.id, "title": i.title, "summary": i.summary, "url": i.url, "published": _iso(i.published)}
         for i in crisis.items
@@ -155,31 +135,20 @@ def _context(data: WidgetData) -> dict:
     lang, zone = data.options.lang, data.zone
     state = runtime().store.feed_state(data.feed.id)
     base = runtime().settings.server.base_url.rstrip("/")
-    readings = data.readings if data.view == "air" else []
+    kind = load_kind(data.feed.kind)
     return {
         "w": data,
-        "text": words(lang),
+        "data": data.data,
+        "text": words(lang, [kind]),
         "feed_url": f"{base}/feeds/{data.feed.id}?lang={lang}",
         "updated": state.last_success,
         "pending": state.last_success is None,
-        "charts": [chart_of(r, lang, zone) for r in readings],
         "day": lambda d: day_text(d, lang),
         "moment": lambda m: moment_text(m, lang, zone) if isinstance(m, datetime) else day_text(m, lang),
         "clock": lambda m: clock_text(m, zone),
         "number": lambda v: number_text(v, lang),
-        "pollutant": lambda c: pollutant(c, lang),
-        "category_label": lambda c, label=None: category_label(c, lang, label),
-        "category_class": category_class,
-        "band": band,
+        **(kind.widget_context(data.data, lang, zone) if data.view == kind.view else {}),
     }
-
-
-def band(reading: dict) -> str:
-    """The air-quality band of a reading: alert, info, none (below the thresholds) or unknown."""
-    if reading.get("level") in ("info", "alert"):
-        return reading["level"]
-    thresholds = reading.get("thresholds") or {}
-    return "none" if any(v is not None for v in thresholds.values()) else "unknown"
 
 
 def _css_url() -> str:

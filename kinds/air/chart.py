@@ -8,13 +8,56 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ...air import UNIT, WINDOW
-from .text import clock_text, number_text, pollutant, words
+from feedserver.display import clock_text, number_text
+
+from .vocabulary import NAMES, UNIT, WINDOW
 
 WIDTH, HEIGHT = 320, 130
 LEFT, RIGHT, TOP, BOTTOM = 40, 10, 10, 24  # room for the value and time labels
 LABEL_ROOM = 12  # a threshold label this close to the top hides the top value label
 NOT_IN_ID = re.compile(r"[^a-zA-Z0-9_-]")
+
+
+# The air view's words (kinds/air/__init__.py hands them to the widget as Kind.widget_texts).
+TEXTS = {
+    "de": {
+        "air": "Aktuelle Luftqualität",
+        "no_readings": "Keine aktuellen Messwerte.",
+        "level_none": "unter den Schwellenwerten",
+        "level_info": "Informationsschwelle überschritten",
+        "level_alert": "Alarmschwelle überschritten",
+        "level_unknown": "kein Schwellenwert festgelegt",
+        "stale": "veraltet",
+        "measured": "gemessen",
+        "chart": "Verlauf der letzten 48 Stunden",
+        "chart_desc": "{name} an {station}: {count} Stundenwerte, niedrigster {low}, höchster {high}, "
+        "zuletzt {last} {unit} um {time}.",
+        "table": "Messwerte als Tabelle",
+        "hour": "Stunde bis",
+        "value": "Wert",
+    },
+    "en": {
+        "air": "Current air quality",
+        "no_readings": "No recent readings.",
+        "level_none": "below the thresholds",
+        "level_info": "information threshold exceeded",
+        "level_alert": "alert threshold exceeded",
+        "level_unknown": "no threshold set",
+        "stale": "out of date",
+        "measured": "measured",
+        "chart": "The last 48 hours",
+        "chart_desc": "{name} at {station}: {count} hourly values, lowest {low}, highest {high}, "
+        "latest {last} {unit} at {time}.",
+        "table": "Readings as a table",
+        "hour": "Hour ending",
+        "value": "Value",
+    },
+}
+
+
+def pollutant(component: str, lang: str) -> str:
+    """A pollutant's name (Ozon, Nitrogen dioxide ...)."""
+    return NAMES[lang].get(component, component.upper())
 
 
 @dataclass(frozen=True)
@@ -68,7 +111,7 @@ def chart_of(reading: dict, lang: str, zone: ZoneInfo) -> Chart | None:
         for level, value in sorted(thresholds.items())
         if value <= top
     ]
-    text = words(lang)
+    text = TEXTS[lang]
     name = pollutant(reading.get("component") or "", lang)
     return Chart(
         id=NOT_IN_ID.sub("-", f"fsw-chart-{reading.get('station') or 'x'}-{reading.get('component')}"),

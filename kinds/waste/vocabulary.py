@@ -1,15 +1,35 @@
-"""The waste vocabulary: keyword mapping onto WasteCategory and the SMS-style reminder line."""
+"""The waste vocabulary: categories, keywords that map onto them, the shared options, the reminder line."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from .items import FeedInfo, Item, WasteCategory, make_item
-from .sanitize import fold  # noqa: F401 - the sources import it from here
+from marshmallow import Schema, ValidationError, fields
+
+from feedserver.fields import ClockTime, TimeZone
+from feedserver.items import FeedInfo, Item, make_item
+from feedserver.sanitize import fold
+
+
+class WasteCategory(StrEnum):
+    """The fixed waste vocabulary shared by all waste sources and all output formats."""
+
+    ORGANIC = "organic"
+    PAPER = "paper"
+    PACKAGING = "packaging"
+    RESIDUAL = "residual"
+    GLASS = "glass"
+    GARDEN = "garden"
+    BULKY = "bulky"
+    HAZARDOUS = "hazardous"
+    CHRISTMAS_TREE = "christmas-tree"
+    OTHER = "other"
+
 
 # Checked in order: more specific words first ("Weihnachtsbaum" before "baum", "Bioabfall" before "abfall").
 KEYWORDS: tuple[tuple[WasteCategory, tuple[str, ...]], ...] = (
@@ -186,6 +206,32 @@ def pickup_summary(label: str, day: date, language: str, note: str = "") -> str:
         else (f"{label}: collection on {format_day(day, 'en')}.")
     )
     return f"{text} {note.strip()}".strip()
+
+
+class CategoryMap(fields.Dict):
+    """Waste-type keyword -> category from the fixed vocabulary."""
+
+    def __init__(self, **kwargs):
+        choices = [c.value for c in WasteCategory]
+        super().__init__(
+            keys=fields.String(),
+            values=fields.String(
+                validate=lambda v: v in choices or _fail(f"must be one of {', '.join(choices)}")
+            ),
+            **kwargs,
+        )
+
+
+def _fail(message: str):
+    raise ValidationError(message)
+
+
+class WasteOptions(Schema):
+    """Options every waste source shares: category overrides, reminder time and local time zone."""
+
+    categories = CategoryMap(load_default=dict)
+    reminder = ClockTime(load_default=time(18, 0))
+    timezone = TimeZone(load_default=None)
 
 
 class WasteSource:

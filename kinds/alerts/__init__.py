@@ -9,7 +9,8 @@ from datetime import datetime
 from feedserver.contract import PlainKind
 from feedserver.items import Item
 
-from ._shapes import in_force
+from .._shapes import ALERTS_FIELD, in_force
+from .._widget import widget_parts
 
 
 @dataclass(frozen=True)
@@ -21,4 +22,10 @@ class Alerts(PlainKind):
         return {"alerts": found}, until
 
 
-KIND = Alerts("alerts", churning=True, view="alerts")
+KIND = Alerts(
+    "alerts",
+    churning=True,
+    view="alerts",
+    api_fields={"alerts": ALERTS_FIELD},
+    **widget_parts(__file__, {}, alert_banners=True),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .items import FeedInfo, Item, make_item
+from feedserver.items import FeedInfo, Item, make_item
 
 WORDS = {
     "de": {"line": "Linie", "trip": "Fahrt", "from": "ab", "cancelled": "fällt aus"},

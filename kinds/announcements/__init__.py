@@ -4,4 +4,5 @@ from __future__ import annotations
 
 from feedserver.contract import PlainKind
 
-KIND = PlainKind("announcements", dated=True, churning=True)
+# Embargo: an announcement is shown nowhere before its publication time, not even as a calendar event.
+KIND = PlainKind("announcements", dated=True, churning=True, embargo=True)

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from .errors import ParseError
-from .fields import Interval
-from .items import FeedInfo, Item, make_item
+from feedserver.errors import ParseError
+from feedserver.fields import Interval
+from feedserver.items import READING, FeedInfo, Item, make_item
+
 from .thresholds import Crossing, Thresholds, crossings, current_level
 
 COMPONENTS = ("o3", "no2", "pm10", "pm2.5", "so2", "co")
@@ -254,12 +255,12 @@ class AirItems:
                 published=fetched_at,
                 category=component,
                 area=station.code,
-                data=self._data(station, component, None) | {"kind": "reading", "series": [], "stale": True},
+                data=self._data(station, component, None) | {"kind": READING, "series": [], "stale": True},
             )
         latest = series[-1]
         thresholds = self.thresholds.get(component, Thresholds())
         data = {
-            "kind": "reading",
+            "kind": READING,
             "series": [[_iso(r.end), r.value] for r in series],
             "stale": fetched_at - latest.end > self.stale_after,
             "level": current_level(latest.value, thresholds),

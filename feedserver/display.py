@@ -1,0 +1,36 @@
+"""Days, times and numbers as the widgets print them (iframe page, widget.js and the kinds alike)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = {
+    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+
+
+def day_text(value: date, lang: str) -> str:
+    """A day as 'Mo., 23.11.' or 'Mon 23/11' (what widget.js prints with Intl for de-DE / en-GB)."""
+    weekday = WEEKDAYS[lang][value.weekday()]
+    if lang == "de":
+        return f"{weekday}., {value:%d.%m.}"
+    return f"{weekday} {value:%d/%m}"
+
+
+def moment_text(value: datetime, lang: str, zone: ZoneInfo) -> str:
+    """A moment as day and clock time in the feed's time zone: 'Mo., 23.11., 14:05'."""
+    local = value.astimezone(zone)
+    return f"{day_text(local.date(), lang)}, {local:%H:%M}"
+
+
+def clock_text(value: datetime, zone: ZoneInfo) -> str:
+    """Clock time in the feed's time zone: '14:05'."""
+    return f"{value.astimezone(zone):%H:%M}"
+
+
+def number_text(value: float, lang: str) -> str:
+    """A measured value with at most one decimal, with a decimal comma in German."""
+    text = f"{value:.1f}".removesuffix(".0")
+    return text.replace(".", ",") if lang == "de" else text
