@@ -89,12 +89,22 @@ class Kind(Protocol):
     churning: bool  # items come and go by nature: no mass-deletion guard unless a source asks for one
     view: str  # the widget view its feeds show by default ("latest": the newest messages)
     filters: Mapping[str, ChoiceFilter | MinimumFilter]  # filters it adds or refines, by URL parameter
+    topic: str  # the catalogue's group of its feeds (waste, air, transit, warnings, announcements)
+    topic_labels: Mapping[str, str]  # that group's heading by language: {"de": "Abfall", "en": "Waste"}
+    category_labels: Mapping[str, Mapping[str, str]]  # item categories' names by language, then category
+    empty_labels: Mapping[str, str]  # the status of a feed with nothing current, by language
 
     def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
         """This fetch's items joined with what the feed said before (moved pickups, ongoing episodes ...)."""
 
     def current_data(self, feed: Any, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
         """Fields the API and widget add for this kind's feed (FeedSettings), and until when they hold."""
+
+    def has_current(self, feed: Any, items: Sequence[Item], at: datetime) -> bool:
+        """True when the feed has something upcoming or in force now, not only past pickups."""
+
+
+EMPTY_LABELS = {"de": "keine aktuellen Daten", "en": "no current data"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,10 @@ class PlainKind:
     churning: bool = False
     view: str = "latest"
     filters: Mapping[str, Any] = field(default_factory=dict)
+    topic: str = "other"
+    topic_labels: Mapping[str, str] = field(default_factory=lambda: {"de": "Weitere", "en": "Other"})
+    category_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    empty_labels: Mapping[str, str] = field(default_factory=lambda: EMPTY_LABELS)
 
     def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
         """The fetched items unchanged."""
@@ -114,3 +128,20 @@ class PlainKind:
     def current_data(self, feed: Any, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
         """No extra data."""
         return {}, None
+
+    def has_current(self, feed: Any, items: Sequence[Item], at: datetime) -> bool:
+        """Something in the kind's current data (any item when it has none of its own)."""
+        data, _ = self.current_data(feed, items, at)
+        return any(bool(value) for value in data.values()) if data else bool(items)
+
+    def topic_label(self, lang: str) -> str:
+        """The heading of this kind's group in the catalogue."""
+        return self.topic_labels.get(lang) or self.topic_labels.get("en") or self.topic
+
+    def category_label(self, category: str | None, lang: str) -> str:
+        """An item category's name in this language (the vocabulary's English term when it has none)."""
+        return self.category_labels.get(lang, {}).get(str(category or ""), str(category or ""))
+
+    def empty_label(self, lang: str) -> str:
+        """What the status says when the feed has nothing current."""
+        return self.empty_labels.get(lang) or EMPTY_LABELS.get(lang, EMPTY_LABELS["en"])

@@ -4,4 +4,12 @@ from __future__ import annotations
 
 from feedserver.contract import PlainKind
 
-KIND = PlainKind("announcements", dated=True, churning=True)
+KIND = PlainKind(
+    "announcements",
+    dated=True,
+    churning=True,
+    topic="announcements",
+    topic_labels={"de": "Mitteilungen", "en": "Announcements"},
+    category_labels={"de": {"crisis": "Wichtige Mitteilung"}, "en": {"crisis": "Important notice"}},
+    empty_labels={"de": "derzeit keine Mitteilungen", "en": "no announcements now"},
+)

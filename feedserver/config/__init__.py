@@ -38,7 +38,9 @@ COMMON_KEYS = {
     "attribution",
     "language",
     "max_items",
+    "place",
 }
+PLACE = re.compile(r"[^\x00-\x1f\x7f<>]{1,100}\Z")  # a name people read: one line, no markup
 LANGUAGES = ("de", "en")
 PUSH_SECTIONS = ("websub", "activitypub")
 SECTIONS = ("server", "storage", "cache", "fetch", "feeds", "api", "publish", "desk", "demo", *PUSH_SECTIONS)
@@ -151,6 +153,11 @@ class FeedSchema(Schema):
     attribution = fields.String(load_default="")
     language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
     max_items = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    # The town or district the feed is about: the catalogue's filter (/?place=...) and the feed page show it.
+    place = fields.String(
+        load_default=None,
+        validate=validate.Regexp(PLACE, error="must be a place name of 1 to 100 characters on one line"),
+    )
 
 
 @dataclass(frozen=True)
@@ -193,6 +200,7 @@ class FeedSettings:
     timezone: str
     max_items: int
     options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    place: str | None = None  # the town or district it is about (the catalogue's filter)
 
     @property
     def info(self) -> FeedInfo:
@@ -341,10 +349,12 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
             f"source {common['source']!r} makes feeds of kind {module.KIND!r}, which no installed plugin "
             f"provides (known: {', '.join(kind_names())})",
         )
+    # `place` is common to every feed; a source whose options name a place too (abfallnavi's Ort) gets it.
+    shared = {"place"} & set(module.OPTIONS().fields)
     raw_options = {
         k: _resolve_file_url(v, base) if k.endswith("url") else v
         for k, v in table.items()
-        if k not in COMMON_KEYS
+        if k not in COMMON_KEYS or k in shared
     }
     options = _load(module.OPTIONS(), raw_options, file, key)
     licence = common["licence"] or server.licence
@@ -365,6 +375,7 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
         timezone=options.get("timezone") or server.timezone,
         max_items=common["max_items"],
         options=MappingProxyType(options),
+        place=common["place"].strip() if common["place"] else None,
     )
 
 

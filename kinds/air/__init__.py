@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from feedserver.air import COMPONENTS, DEFAULT_STALE_AFTER
+from feedserver.air import COMPONENTS, DEFAULT_STALE_AFTER, NAMES
 from feedserver.contract import Before, PlainKind
 from feedserver.items import FeedInfo, Item
 
@@ -37,6 +37,11 @@ class Air(PlainKind):
         found.sort(key=lambda r: (r["station"] or "", order.get(r["component"], len(order)), r["component"]))
         return {"readings": found}, min(turns_stale, default=None)
 
+    def has_current(self, feed, items: Sequence[Item], at: datetime) -> bool:
+        """A reading that is not stale."""
+        readings, _ = self.current_data(feed, items, at)
+        return any(not reading["stale"] for reading in readings["readings"])
+
 
 def _reading(item: Item, measured: datetime | None, stale: bool) -> dict:
     data = item.data
@@ -61,4 +66,12 @@ def _reading(item: Item, measured: datetime | None, stale: bool) -> dict:
     }
 
 
-KIND = Air("air", churning=True, view="air")
+KIND = Air(
+    "air",
+    churning=True,
+    view="air",
+    topic="air",
+    topic_labels={"de": "Luftqualität", "en": "Air quality"},
+    category_labels=NAMES,
+    empty_labels={"de": "keine aktuellen Messwerte", "en": "no recent readings"},
+)

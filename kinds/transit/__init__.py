@@ -40,4 +40,15 @@ class Transit(PlainKind):
         return {"delays": delays, "alerts": alerts}, until
 
 
-KIND = Transit("transit", churning=True, view="delays")
+KIND = Transit(
+    "transit",
+    churning=True,
+    view="delays",
+    topic="transit",
+    topic_labels={"de": "Nahverkehr", "en": "Public transport"},
+    category_labels={
+        "de": {"delay": "Verspätung", "cancellation": "Ausfall", "alert": "Störung"},
+        "en": {"delay": "Delay", "cancellation": "Cancellation", "alert": "Service alert"},
+    },
+    empty_labels={"de": "derzeit keine Verspätungen oder Störungen", "en": "no delays or disruptions now"},
+)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from feedserver.contract import Before, PlainKind
 from feedserver.filters import ChoiceFilter
 from feedserver.items import FeedInfo, Item
-from feedserver.waste import category_aliases
+from feedserver.waste import CATEGORY_NAMES, category_aliases
 
 from .moves import reconcile_moves
 
@@ -58,4 +58,17 @@ def _local_day(value: date | datetime, zone: ZoneInfo) -> date:
 
 # ?category= also takes the vocabulary's names in German and English (Bio, Papier, paper ...).
 CATEGORY = ChoiceFilter(lambda i: (i.category,), aliases=category_aliases)
-KIND = Waste("waste", dated=True, view="pickups", filters={"category": CATEGORY})
+# The catalogue's group and the categories' names in the page's language (Restmüll, Residual waste).
+LABELS = {
+    lang: {str(category): name for category, name in names.items()} for lang, names in CATEGORY_NAMES.items()
+}
+KIND = Waste(
+    "waste",
+    dated=True,
+    view="pickups",
+    filters={"category": CATEGORY},
+    topic="waste",
+    topic_labels={"de": "Abfall", "en": "Waste"},
+    category_labels=LABELS,
+    empty_labels={"de": "keine anstehenden Termine", "en": "no upcoming dates"},
+)
