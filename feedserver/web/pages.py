@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request
 
+from ..items import in_language
 from ..push.topics import add_links, catalogue_topic_url, hub_url
 from ..serving import current
 from .common import language, now, runtime
@@ -66,7 +67,7 @@ def feed_page(feed_id: str):
     lang = language()
     at = now()
     served = current(rt, feed, "json", at)
-    items = rt.store.messages(feed.id, at, feed.max_items) if served else []
+    items = [in_language(i, lang) for i in rt.store.messages(feed.id, at, feed.max_items)] if served else []
     html = render_template(
         "feed.html",
         lang=lang,

@@ -37,8 +37,8 @@ PREFLIGHT_HEADERS = "Accept, Accept-Language, Cache-Control, If-Modified-Since, 
 
 CSP = {
     # A feed opened in a browser applies static/feed.xsl (XSLT counts as a script) and its style.css.
-    "data": "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'none'",
+    "data": "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'",
     "page": "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "widget": "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; "

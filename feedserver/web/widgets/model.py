@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from ...config import FeedSettings
 from ...desk.crisis import crisis_view
 from ...filters import FilterError, Selection, parse_selection
-from ...items import Item
+from ...items import Item, in_language
 from ...registry import load_kind
 from ...renditions import accepted_filters, has_expired
 from ...runtime import Runtime
@@ -129,6 +129,7 @@ def widget_data(rt: Runtime, feed: FeedSettings, options: WidgetOptions, at: dat
     items = rt.store.current_items(feed.id)
     selection = selection_of(feed, options.filters, items)
     chosen = [i for i in selection.apply(accepted_filters(feed), items) if not has_expired(i, at)]
+    chosen = [in_language(i, options.lang) for i in chosen]  # a CAP alert's info block in the widget's lang
     extra, valid_until = kind_data(feed, chosen, at)
     crisis = crisis_view(rt.store.engine, feed.id, at)
     crisis_ids = {i.id for i in crisis.items}
