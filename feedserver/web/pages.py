@@ -11,7 +11,7 @@ from flask import Blueprint, Response, render_template, request
 from ..items import in_language
 from ..push.topics import add_links, catalogue_topic_url, hub_url
 from ..serving import current
-from .common import language, now, runtime
+from .common import language, local_text, now, runtime
 from .page_entries import by_topic, entries, entry, in_place, places
 from .page_text import FORMAT_TYPES, TEXT
 from .problems import problem
@@ -19,14 +19,12 @@ from .security import CSP
 from .widgets.builder import builder
 
 bp = Blueprint("pages", __name__)
-TIME_FORMATS = {"de": "%d.%m.%Y %H:%M %Z", "en": "%Y-%m-%d %H:%M %Z"}
 
 
 @bp.app_template_filter("local")
 def local_time(value: datetime, lang: str) -> str:
-    """A time as people of this city read it: in the server's time zone, with its abbreviation (CET, CEST)."""
-    zone = ZoneInfo(runtime().settings.server.timezone)
-    return value.astimezone(zone).strftime(TIME_FORMATS.get(lang, TIME_FORMATS["en"]))
+    """A time in the server's time zone with its abbreviation (MEZ/MESZ on German pages, CET/CEST)."""
+    return local_text(value, ZoneInfo(runtime().settings.server.timezone), lang)
 
 
 @bp.get("/")
