@@ -29,6 +29,8 @@ EXTRA_PUBLIC = (
     "/?w_feed=waste-ics&w_view=auto&w_mode=full&w_theme=dark&w_items=5&w_filters=category%3Dresidual",
     "/?w_feed=air-uba&w_view=air",
     "/?w_feed=nowhere",
+    "/?place=Aachen",
+    "/?place=Atlantis",
     "/stats",
     "/api/docs",
 )
