@@ -87,8 +87,7 @@ class Item:
 
 
 def in_language(item: Item, language: str) -> Item:
-    """The item with its texts in this language when its data carries them (`data["translations"]`, e.g. the
-    English info block of a German CAP alert); otherwise the item as it is."""
+    """The item with its texts in this language when `data["translations"]` has them (CAP info blocks)."""
     texts = (item.data.get("translations") or {}).get(language)
     if not texts:
         return item

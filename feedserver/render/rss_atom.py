@@ -25,8 +25,7 @@ def render_atom(meta: FeedMeta, items: Sequence[Item]) -> bytes:
 
 
 def _styled(document: bytes, stylesheet_url: str | None) -> bytes:
-    """The document with an xml-stylesheet instruction after its XML declaration (browsers apply the XSLT,
-    feed readers ignore it)."""
+    """The document with an xml-stylesheet instruction after its XML declaration (readers ignore it)."""
     if not stylesheet_url:
         return document
     href = escape(stylesheet_url, quote=True).encode()

@@ -94,8 +94,7 @@ GERMAN_ZONES = {"CET": "MEZ", "CEST": "MESZ", "WET": "WEZ", "WEST": "WESZ", "EET
 
 
 def local_text(value: datetime, zone: ZoneInfo, lang: str) -> str:
-    """A time as people of the city read it: in its zone, with the zone's abbreviation in the page's language
-    ("21.11.2026 10:00 MEZ", "2026-11-21 10:00 CET")."""
+    """A time in the zone with its abbreviation in the page's language: 21.11.2026 10:00 MEZ."""
     local = value.astimezone(zone)
     abbreviation = local.tzname() or ""
     if lang == "de":
