@@ -12,7 +12,7 @@ from .registry import all_kinds, load_kind
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-HEALTH = ("ok", "stale", "pending")
+HEALTH = ("ok", "empty", "stale", "pending")
 
 
 def _uri(**kwargs) -> fields.String:
@@ -49,8 +49,10 @@ class MetaSchema(Schema):
         required=True,
         validate=validate.OneOf(HEALTH),
         metadata={
-            "description": "ok: last poll succeeded; stale: the last poll failed and the last good data is "
-            "served; pending: not fetched successfully yet. For responses about several feeds, the worst."
+            "description": "ok: last poll succeeded; empty (one feed's document only): the last poll "
+            "succeeded but nothing is upcoming or in force (a waste calendar whose pickups are all past); "
+            "stale: the last poll failed and the last good data is served; pending: not fetched "
+            "successfully yet. For responses about several feeds, the worst."
         },
     )
     last_success = when("Last successful poll (for several feeds: the oldest).")

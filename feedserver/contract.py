@@ -98,6 +98,10 @@ class Kind(Protocol):
     widget_script: tuple[str, ...]  # its parts of /widget.js (equal parts of several kinds go in once)
     widget_options: Mapping[str, Any]  # what widget.js is told about the kind besides its view and fields
     widget_height: int | None  # the iframe height its view needs in compact mode (CSS pixels)
+    topic: str  # the catalogue's group of its feeds (waste, air, transit, warnings, announcements)
+    topic_labels: Mapping[str, str]  # that group's heading by language: {"de": "Abfall", "en": "Waste"}
+    category_labels: Mapping[str, Mapping[str, str]]  # item categories' names by language, then category
+    empty_labels: Mapping[str, str]  # the status of a feed with nothing current, by language
 
     def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
         """This fetch's items joined with what the feed said before (moved pickups, ongoing episodes ...)."""
@@ -110,6 +114,12 @@ class Kind(Protocol):
 
     def chart(self, data: Mapping[str, Any], key: tuple[str, str], lang: str, zone: ZoneInfo) -> Any:
         """The chart (for templates/widgets/chart.svg) its data has under `key`, or None."""
+
+    def has_current(self, feed: Any, items: Sequence[Item], at: datetime) -> bool:
+        """True when the feed has something upcoming or in force now, not only past pickups."""
+
+
+EMPTY_LABELS = {"de": "keine aktuellen Daten", "en": "no current data"}
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,10 @@ class PlainKind:
     widget_script: tuple[str, ...] = ()
     widget_options: Mapping[str, Any] = field(default_factory=dict)
     widget_height: int | None = None
+    topic: str = "other"
+    topic_labels: Mapping[str, str] = field(default_factory=lambda: {"de": "Weitere", "en": "Other"})
+    category_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    empty_labels: Mapping[str, str] = field(default_factory=lambda: EMPTY_LABELS)
 
     def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
         """The fetched items unchanged."""
@@ -144,3 +158,20 @@ class PlainKind:
     def chart(self, data: Mapping[str, Any], key: tuple[str, str], lang: str, zone: ZoneInfo) -> Any:
         """No charts."""
         return None
+
+    def has_current(self, feed: Any, items: Sequence[Item], at: datetime) -> bool:
+        """Something in the kind's current data (any item when it has none of its own)."""
+        data, _ = self.current_data(feed, items, at)
+        return any(bool(value) for value in data.values()) if data else bool(items)
+
+    def topic_label(self, lang: str) -> str:
+        """The heading of this kind's group in the catalogue."""
+        return self.topic_labels.get(lang) or self.topic_labels.get("en") or self.topic
+
+    def category_label(self, category: str | None, lang: str) -> str:
+        """An item category's name in this language (the vocabulary's English term when it has none)."""
+        return self.category_labels.get(lang, {}).get(str(category or ""), str(category or ""))
+
+    def empty_label(self, lang: str) -> str:
+        """What the status says when the feed has nothing current."""
+        return self.empty_labels.get(lang) or EMPTY_LABELS.get(lang, EMPTY_LABELS["en"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
@@ -73,6 +73,21 @@ class Item:
     def all_day(self) -> bool:
         """True when the item is an all-day event (a date, not a time)."""
         return isinstance(self.starts, date) and not isinstance(self.starts, datetime)
+
+
+def in_language(item: Item, language: str) -> Item:
+    """The item with its texts in this language when `data["translations"]` has them (CAP info blocks)."""
+    texts = (item.data.get("translations") or {}).get(language)
+    if not texts:
+        return item
+    data = {**item.data, "event": texts.get("event") or item.data.get("event")}
+    return replace(
+        item,
+        title=texts.get("title") or item.title,
+        summary=texts.get("summary") or item.summary,
+        area=texts.get("area") or item.area,
+        data=data,
+    )
 
 
 def make_item(feed_id: str, key: str, **fields: Any) -> Item:

@@ -142,6 +142,7 @@ def feed_meta(runtime: Runtime, feed: FeedSettings, fmt: str, updated: datetime,
         updated=updated,
         ttl_seconds=feed.every,
         hub_url=f"{base}/websub",  # WebSub discovery in the document (feedserver/push/topics.py HUB_PATH)
+        stylesheet_url=f"{base}/static/feed.xsl",  # a browser shows RSS and Atom as a readable page
     )
 
 

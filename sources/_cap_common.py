@@ -17,6 +17,9 @@ elements as lists) and hand the whole set fetched in one go to `current_items`, 
 - The natural key is "sender,identifier" (CAP forbids commas in both), so a re-delivered alert keeps its id.
 - One `info` block is chosen per alert: the feed language (exact tag, then primary subtag: "de" matches
   "de-DE" and "DE"), else the first block. An `info` without `language` is en-US, as CAP defines.
+- The other languages stay available to renderers: `data["translations"]` maps each further primary language
+  subtag (the first block of each) to its title, summary, area and event, so a page or widget in English shows
+  the English block of a German feed's alert (CAP 1.2 allows one `info` per language).
 """
 
 from __future__ import annotations
@@ -168,8 +171,34 @@ def warning_item(feed: FeedInfo, alert: Alert, now: datetime) -> Item | None:
     if info is None or expired(info, now):
         return None
     fields = info_fields(info, alert.identifier)
-    data = {**message_data(feed, alert), **fields.pop("data")}
+    data = {**message_data(feed, alert), **fields.pop("data"), **translations(alert, info)}
     return make_item(feed.id, alert.key, published=alert.sent, updated=updated(alert), data=data, **fields)
+
+
+def translations(alert: Alert, chosen: Mapping[str, Any]) -> dict[str, Any]:
+    """{"translations": {language: texts}} of the alert's other info blocks, or nothing when it has none."""
+    shown = primary_language(chosen)
+    found: dict[str, dict[str, Any]] = {}
+    for info in alert.infos:
+        language = primary_language(info)
+        if info is chosen or language == shown or language in found:
+            continue
+        try:
+            fields = info_fields(info, alert.identifier)
+        except ParseError:
+            continue  # a block without headline or event has nothing to show
+        found[language] = {
+            "title": fields["title"],
+            "summary": fields["summary"],
+            "area": fields["area"],
+            "event": fields["data"]["event"],
+        }
+    return {"translations": found} if found else {}
+
+
+def primary_language(info: Mapping[str, Any]) -> str:
+    """The primary subtag of an info block's language ("de" of "de-DE"), lower case."""
+    return (text(info, "language") or DEFAULT_LANGUAGE).split("-")[0].lower()
 
 
 def all_clear_item(feed: FeedInfo, alert: Alert, alerts: Mapping[str, Alert], now: datetime) -> Item | None:
@@ -188,7 +217,7 @@ def all_clear_item(feed: FeedInfo, alert: Alert, alerts: Mapping[str, Alert], no
     if own is None:
         fields["title"] = f"{word}: {fields['title']}" if info is not None else word
         fields["summary"] = sentence
-    data = {**message_data(feed, alert), **fields.pop("data")}
+    data = {**message_data(feed, alert), **fields.pop("data"), **(translations(alert, own) if own else {})}
     return make_item(feed.id, alert.key, published=alert.sent, updated=updated(alert), data=data, **fields)
 
 

@@ -58,6 +58,9 @@ url = "https://example.org/a.ics"
         (GOOD_FEED, "[fetch]\nallow_networks = ['not-a-net']\n", "fetch.allow_networks", "not a network"),
         (GOOD_FEED, "[bogus]\nx = 1\n", "bogus", "unknown section"),
         (GOOD_FEED + "max_items = 0\n", "", "feeds.waste-a.max_items", "greater than or equal"),
+        (GOOD_FEED + 'place = ""\n', "", "feeds.waste-a.place", "place name of 1 to 100"),
+        (GOOD_FEED + 'place = "Erlen\\nsee"\n', "", "feeds.waste-a.place", "on one line"),
+        (GOOD_FEED + "place = 3\n", "", "feeds.waste-a.place", "not a valid string"),
         (GOOD_FEED, '[desk]\nsession_idle = "9h"\n', "desk.session_idle", "longer than session_lifetime"),
         (GOOD_FEED, '[desk]\nsession_lifetime = "soon"\n', "desk.session_lifetime", "not an interval"),
         (GOOD_FEED, '[desk]\nlockout = "2h"\nlockout_max = "1h"\n', "desk.lockout", "lockout_max"),
@@ -213,3 +216,12 @@ def test_serve_on_a_busy_port_says_so_in_one_line_and_exits_1(tmp_path):
 
 def test_the_bundled_samples_are_where_the_default_allow_files_points():
     assert (BUNDLED_SAMPLES / "abfallplus_aichwald_test.ics").is_file()
+
+
+def test_place_is_a_common_key_and_still_reaches_a_source_that_takes_one(tmp_path):
+    abfallnavi = '[feeds.waste-b]\nsource = "abfallnavi"\ntitle = "B"\nservice = "aachen"\nplace = "Aachen"\n'
+    abfallnavi += 'street = "Abteiplatz"\nhouse_number = "7"\n'
+    settings = load(write_config(tmp_path, GOOD_FEED + 'place = " Erlensee "\n' + abfallnavi))
+    assert settings.feeds["waste-a"].place == "Erlensee" and "place" not in settings.feeds["waste-a"].options
+    aachen = settings.feeds["waste-b"]
+    assert aachen.place == "Aachen" and aachen.options["place"] == "Aachen"

@@ -77,13 +77,13 @@ def test_cors_preflight_for_conditional_requests(client):
 
 
 @pytest.mark.parametrize("path", ["/", "/feeds/waste-test", "/api/docs"])
-def test_html_pages_use_own_styles_only_and_are_never_framed(client, path):
+def test_html_pages_use_own_styles_and_scripts_only_and_are_never_framed(client, path):
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "text/html"
     csp = _csp(response)
     assert csp["default-src"] == "default-src 'none'" and csp["style-src"] == "style-src 'self'"
     assert csp["frame-ancestors"] == "frame-ancestors 'none'"
-    assert "script-src" not in csp
+    assert csp["script-src"] == "script-src 'self'"  # static/copy.js only: no inline script, no other origin
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Access-Control-Allow-Origin" not in response.headers

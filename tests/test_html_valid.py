@@ -18,6 +18,8 @@ import pytest
 import time_machine
 
 from tests.golden_support import CITY
+from tests.test_feed_stylesheet import FEEDS as STYLED_FEEDS
+from tests.test_feed_stylesheet import transform
 from tests.test_golden import answers, golden_server  # noqa: F401 - the golden set's server and answers
 from tests.test_translations import app, desk, desk_pages  # noqa: F401 - the desk's fixtures and its pages
 
@@ -27,6 +29,8 @@ EXTRA_PUBLIC = (
     "/?w_feed=waste-ics&w_view=auto&w_mode=full&w_theme=dark&w_items=5&w_filters=category%3Dresidual",
     "/?w_feed=air-uba&w_view=air",
     "/?w_feed=nowhere",
+    "/?place=Aachen",
+    "/?place=Atlantis",
     "/stats",
     "/api/docs",
 )
@@ -94,6 +98,18 @@ def test_the_builder_statistics_docs_and_error_pages_are_valid_html(golden_serve
             assert response.status_code == (404 if path in NOT_FOUND else 200), (path, response.status_code)
             assert response.mimetype == "text/html", path
             pages[f"{path} {lang}"] = response.data
+    errors = check(pages, tmp_path)
+    assert not errors, "\n".join(errors)
+
+
+def test_feeds_shown_through_feed_xsl_are_valid_html(tmp_path):
+    from lxml import html
+
+    pages = {
+        f"{path.parent.name}/{path.name}": b"<!DOCTYPE html>\n" + html.tostring(transform(path.read_bytes()))
+        for path in STYLED_FEEDS
+    }
+    assert len(pages) >= 20
     errors = check(pages, tmp_path)
     assert not errors, "\n".join(errors)
 

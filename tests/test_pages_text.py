@@ -75,14 +75,31 @@ def test_desk_pages_show_no_leftovers(tmp_path, monkeypatch):
         assert leftovers(response.get_data(as_text=True)) == [], path
 
 
-@pytest.mark.parametrize("lang,shape", [("de", "%d.%m.%Y %H:%M %Z"), ("en", "%Y-%m-%d %H:%M %Z")])
-def test_pages_show_times_in_the_servers_zone_with_its_abbreviation(client, lang, shape):
-    html = client.get(f"/feeds/waste-town?lang={lang}").get_data(as_text=True)
+@pytest.mark.parametrize(
+    "lang,shape,zones",
+    [
+        ("de", "%d.%m.%Y %H:%M", {"CET": "MEZ", "CEST": "MESZ"}),
+        ("en", "%Y-%m-%d %H:%M", {"CET": "CET", "CEST": "CEST"}),
+    ],
+)
+@pytest.mark.parametrize("path", ["/feeds/waste-town", "/"])
+def test_pages_show_times_in_the_servers_zone_with_its_abbreviation(client, path, lang, shape, zones):
+    html = client.get(f"{path}?lang={lang}").get_data(as_text=True)
     times = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', html)
     assert times and "UTC" not in html
     berlin = ZoneInfo("Europe/Berlin")  # the test config's [server] timezone (the default)
     for machine, shown in times:
-        assert shown == datetime.fromisoformat(machine).astimezone(berlin).strftime(shape)
+        local = datetime.fromisoformat(machine).astimezone(berlin)
+        assert shown == f"{local.strftime(shape)} {zones[local.tzname()]}"
+
+
+def test_german_pages_name_summer_and_winter_time_in_german():
+    from feedserver.web.common import local_text
+
+    berlin = ZoneInfo("Europe/Berlin")
+    assert local_text(datetime(2026, 1, 5, 12, tzinfo=berlin), berlin, "de") == "05.01.2026 12:00 MEZ"
+    assert local_text(datetime(2026, 7, 5, 12, tzinfo=berlin), berlin, "de") == "05.07.2026 12:00 MESZ"
+    assert local_text(datetime(2026, 7, 5, 12, tzinfo=berlin), berlin, "en") == "2026-07-05 12:00 CEST"
 
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -73,6 +73,7 @@ def feeds_config(upstream: HTTPServer) -> str:
 [feeds.waste]
 source = "ics"
 title = "Abfuhrtermine Erlensee"
+place = "Erlensee"
 every = "6h"
 attribution = "Stadt Erlensee"
 url = "{url("/abfall.ics")}"
@@ -80,6 +81,7 @@ url = "{url("/abfall.ics")}"
 [feeds.air]
 source = "uba_air"
 title = "Luft Berlin Neukölln"
+place = "Berlin"
 every = "1h"
 station = "DEBE034"
 components = ["o3", "no2"]

@@ -47,7 +47,9 @@ COMMON_KEYS = {
     "channels",
     "channel_filter",
     "office",
+    "place",
 }
+PLACE = re.compile(r"[^\x00-\x1f\x7f<>]{1,100}\Z")  # a name people read: one line, no markup
 LANGUAGES = ("de", "en")
 PUSH_SECTIONS = ("websub", "activitypub")
 SECTIONS = (
@@ -181,6 +183,11 @@ class FeedSchema(Schema):
     channel_filter = fields.String(load_default="", validate=validate.Length(0, 1000))
     # The office that reads citizens' replies to this feed (a desk feed: its announcements' office).
     office = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"))
+    # The town or district the feed is about: the catalogue's filter (/?place=...) and the feed page show it.
+    place = fields.String(
+        load_default=None,
+        validate=validate.Regexp(PLACE, error="must be a place name of 1 to 100 characters on one line"),
+    )
 
 
 @dataclass(frozen=True)
@@ -226,6 +233,7 @@ class FeedSettings:
     channels: tuple[str, ...] = ()  # [channels.NAME] this feed posts to
     channel_filter: tuple[tuple[str, str], ...] = ()  # what of it goes there: URL filters, as (name, value)
     office: str | None = None  # who reads replies to it; None: nobody, so replies are not kept
+    place: str | None = None  # the town or district it is about (the catalogue's filter)
 
     @property
     def info(self) -> FeedInfo:
@@ -393,11 +401,13 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
             f"source {common['source']!r} makes feeds of kind {module.KIND!r}, which no installed plugin "
             f"provides (known: {', '.join(kind_names())})",
         )
+    # `place` and a desk feed's `office` are common keys; a source whose options name them too gets them.
     schema = module.OPTIONS()
+    shared = {"place", "office"} & set(schema.fields)
     raw_options = {
         k: _resolve_file_url(v, base) if k.endswith("url") else v
         for k, v in table.items()
-        if k not in COMMON_KEYS or k in schema.fields  # a desk feed's `office` is its source's option too
+        if k not in COMMON_KEYS or k in shared
     }
     options = _load(schema, raw_options, file, key)
     licence = common["licence"] or server.licence
@@ -421,6 +431,7 @@ def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Pat
         channels=tuple(common["channels"]),
         office=common["office"] or options.get("office"),
         channel_filter=query_pairs(common["channel_filter"], file, f"{key}.channel_filter"),
+        place=common["place"].strip() if common["place"] else None,
     )
 
 

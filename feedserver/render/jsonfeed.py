@@ -49,7 +49,8 @@ def _item(meta: FeedMeta, item: Item) -> dict:
     if item.category:
         entry["tags"] = [str(item.category)]
     extension = {"area": item.area, "starts": _iso(item.starts), "ends": _iso(item.ends)}
-    extension.update({k: v for k, v in item.data.items() if k not in ("series",)})
+    # the 48-hour series and the other languages' texts (CAP) are for widgets and pages, not feed readers
+    extension.update({k: v for k, v in item.data.items() if k not in ("series", "translations")})
     entry["_feedserver"] = {k: v for k, v in extension.items() if v is not None}
     return entry
 

@@ -24,6 +24,7 @@ class FeedMeta:
     updated: datetime
     ttl_seconds: int
     hub_url: str | None = None  # the WebSub hub advertised with rel="hub"
+    stylesheet_url: str | None = None  # XSLT a browser applies to RSS and Atom (static/feed.xsl)
 
     def url_for(self, fmt: str) -> str:
         """Absolute URL of this feed in another format (same filters as self_url)."""

@@ -16,12 +16,24 @@ GENERATOR = ("feedserver", "0.1", "https://github.com/feedserver")
 
 def render_rss(meta: FeedMeta, items: Sequence[Item]) -> bytes:
     """RSS 2.0 with atom:link rel=self, stable non-permalink guids and RFC 822 dates."""
-    return _build(meta, items, "rss").rss_str(pretty=False)
+    return _styled(_build(meta, items, "rss").rss_str(pretty=False), meta.stylesheet_url)
 
 
 def render_atom(meta: FeedMeta, items: Sequence[Item]) -> bytes:
     """Atom 1.0 with rel=self, urn:uuid ids, rights and RFC 3339 dates."""
-    return _build(meta, items, "atom").atom_str(pretty=False)
+    return _styled(_build(meta, items, "atom").atom_str(pretty=False), meta.stylesheet_url)
+
+
+def _styled(document: bytes, stylesheet_url: str | None) -> bytes:
+    """The document with an xml-stylesheet instruction after its XML declaration (readers ignore it)."""
+    if not stylesheet_url:
+        return document
+    href = escape(stylesheet_url, quote=True).encode()
+    instruction = b'<?xml-stylesheet type="text/xsl" href="' + href + b'"?>\n'
+    if not document.startswith(b"<?xml "):
+        return instruction + document
+    declaration, _, rest = document.partition(b"?>")
+    return declaration + b"?>\n" + instruction + rest.lstrip(b"\n")
 
 
 def _build(meta: FeedMeta, items: Sequence[Item], fmt: str) -> FeedGenerator:

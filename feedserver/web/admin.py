@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, has_request_context, redirect, render_template, request, url_for
@@ -27,14 +26,13 @@ from ..desk.actions import Desk
 from ..desk.rules import STATUSES, DeskError, Invalid, NotFound, TooManyRequests
 from .admin_forms import form_content, form_values, submitted_values
 from .admin_session import AdminSession, clear_session, csrf_token, csrf_valid, read_session, write_session
-from .common import now, runtime
+from .common import local_text, now, runtime
 from .problems import problem
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
 LANGUAGES = ("de", "en")
-TIME_FORMATS = {"de": "%d.%m.%Y %H:%M %Z", "en": "%Y-%m-%d %H:%M %Z"}  # as on the public pages
 STATUS_LABELS = {
     "pending": lazy_gettext("Awaiting approval"),
     "approved": lazy_gettext("Approved"),
@@ -126,7 +124,7 @@ def page(template: str, status: int = 200, **context):
         csrf=csrf_token(g.secret, session) if session else "",
         lang=lang,
         switch=_switch(lang),
-        local=lambda value: _local(value, zone, TIME_FORMATS[lang]),
+        local=lambda value: local_text(value, zone, lang) if value else "–",  # as on the public pages
         status_labels={status: str(label) for status, label in STATUS_LABELS.items()},
         action_label=lambda action: str(ACTION_LABELS.get(action, action)),
         role_label=lambda role: str(ROLE_LABELS.get(role, role)),
@@ -143,10 +141,6 @@ def _switch(lang: str) -> tuple[str, str]:
         return other, url_for(request.endpoint, **(request.view_args or {}), lang=other)
     target = "admin.login_form" if request.endpoint == "admin.login" else "admin.index"
     return other, url_for(target, lang=other)
-
-
-def _local(value: datetime | None, zone: ZoneInfo, shape: str) -> str:
-    return value.astimezone(zone).strftime(shape) if value else "–"
 
 
 def login_required():

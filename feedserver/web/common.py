@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, has_request_context, request
 from werkzeug.datastructures import Headers
@@ -85,6 +86,20 @@ def not_modified(etag: str, last_modified: datetime) -> bool:
     if since is None:
         return False
     return last_modified.replace(microsecond=0) <= since.replace(tzinfo=since.tzinfo or UTC)
+
+
+TIME_FORMATS = {"de": "%d.%m.%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
+# German names of the zones' abbreviations (MEZ for CET ...); English pages keep the tz database's.
+GERMAN_ZONES = {"CET": "MEZ", "CEST": "MESZ", "WET": "WEZ", "WEST": "WESZ", "EET": "OEZ", "EEST": "OESZ"}
+
+
+def local_text(value: datetime, zone: ZoneInfo, lang: str) -> str:
+    """A time in the zone with its abbreviation in the page's language: 21.11.2026 10:00 MEZ."""
+    local = value.astimezone(zone)
+    abbreviation = local.tzname() or ""
+    if lang == "de":
+        abbreviation = GERMAN_ZONES.get(abbreviation, abbreviation)
+    return f"{local.strftime(TIME_FORMATS.get(lang, TIME_FORMATS['en']))} {abbreviation}".strip()
 
 
 def language() -> str:

@@ -8,107 +8,43 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request
 
+from ..items import in_language
 from ..push.topics import add_links, catalogue_topic_url, hub_url
-from ..renditions import formats_of
 from ..serving import current
-from .common import language, now, runtime
+from .common import language, local_text, now, runtime
+from .page_entries import by_topic, entries, entry, in_place, places
+from .page_text import FORMAT_TYPES, TEXT
 from .problems import problem
 from .security import CSP
 from .widgets.builder import builder
 
 bp = Blueprint("pages", __name__)
-TIME_FORMATS = {"de": "%d.%m.%Y %H:%M %Z", "en": "%Y-%m-%d %H:%M %Z"}
 
 
 @bp.app_template_filter("local")
 def local_time(value: datetime, lang: str) -> str:
-    """A time as people of this city read it: in the server's time zone, with its abbreviation (CET, CEST)."""
-    zone = ZoneInfo(runtime().settings.server.timezone)
-    return value.astimezone(zone).strftime(TIME_FORMATS.get(lang, TIME_FORMATS["en"]))
-
-
-TEXT = {
-    "de": {
-        "feeds": "Feeds",
-        "status": "Status",
-        "ok": "aktuell",
-        "stale": "veraltet seit",
-        "pending": "noch nicht abgerufen",
-        "updated": "Letzte Änderung",
-        "subscribe": "Abonnieren",
-        "licence": "Lizenz",
-        "source": "Quelle",
-        "switch": "English",
-        "switch_lang": "en",
-        "intro": "Offene Daten der Stadt als Feeds für Feedreader, "
-        "Kalender und eigene Anwendungen. Ohne Cookies, ohne Tracking.",
-        "all_feeds": "Alle Feeds als OPML",
-        "items": "Meldungen",
-        "no_items": "Derzeit keine Meldungen.",
-        "back": "Zur Übersicht",
-        "calendar": "Kalender abonnieren",
-        "never": "noch nie",
-    },
-    "en": {
-        "feeds": "Feeds",
-        "status": "Status",
-        "ok": "up to date",
-        "stale": "stale since",
-        "pending": "not fetched yet",
-        "updated": "Last change",
-        "subscribe": "Subscribe",
-        "licence": "Licence",
-        "source": "Source",
-        "switch": "Deutsch",
-        "switch_lang": "de",
-        "intro": "The city's open data as feeds for feed readers, "
-        "calendars and your own applications. No cookies, no tracking.",
-        "all_feeds": "All feeds as OPML",
-        "items": "Messages",
-        "no_items": "No messages at the moment.",
-        "back": "Back to all feeds",
-        "calendar": "Subscribe to calendar",
-        "never": "never",
-    },
-}
-FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed", "ics": "iCalendar"}
-FORMAT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
-
-
-def _entries(lang: str) -> list[dict]:
-    rt = runtime()
-    states = rt.store.feed_states()
-    base = rt.settings.server.base_url.rstrip("/")
-    entries = []
-    for feed in rt.settings.feeds.values():
-        state = states.get(feed.id)
-        entries.append(
-            {
-                "feed": feed,
-                "state": state,
-                "formats": [
-                    (fmt, FORMAT_LABELS[fmt], f"{base}/feeds/{feed.id}.{fmt}") for fmt in formats_of(feed)
-                ],
-                "webcal": f"webcal://{base.split('://', 1)[1]}/feeds/{feed.id}.ics"
-                if "ics" in formats_of(feed)
-                else None,
-            }
-        )
-    return entries
+    """A time in the server's time zone with its abbreviation (MEZ/MESZ on German pages, CET/CEST)."""
+    return local_text(value, ZoneInfo(runtime().settings.server.timezone), lang)
 
 
 @bp.get("/")
 def catalogue():
     """Every feed with its status and subscribe links, in German or English."""
-    lang = language()
-    embed = builder(runtime(), request.args, lang)
-    self_url = catalogue_topic_url(runtime().settings, lang)  # the catalogue is a WebSub topic too
+    lang, rt = language(), runtime()
+    embed = builder(rt, request.args, lang)
+    self_url = catalogue_topic_url(rt.settings, lang)  # the catalogue is a WebSub topic too
+    every = entries(rt, lang, now())
+    place = request.args.get("place", "").strip()[:100]
+    shown = in_place(every, place) if place else every
     html = render_template(
         "catalogue.html",
         lang=lang,
         t=TEXT[lang],
-        entries=_entries(lang),
-        server=runtime().settings.server,
+        entries=every,
+        groups=by_topic(shown),
+        place=place,
+        places=places(rt.settings),
+        server=rt.settings.server,
         types=FORMAT_TYPES,
         builder=embed,
         websub={"hub": hub_url(runtime().settings), "self": self_url},  # WebSub discovery in <head>
@@ -129,13 +65,12 @@ def feed_page(feed_id: str):
     lang = language()
     at = now()
     served = current(rt, feed, "json", at)
-    items = rt.store.messages(feed.id, at, feed.max_items) if served else []
-    entry = next(e for e in _entries(lang) if e["feed"].id == feed_id)
+    items = [in_language(i, lang) for i in rt.store.messages(feed.id, at, feed.max_items)] if served else []
     html = render_template(
         "feed.html",
         lang=lang,
         t=TEXT[lang],
-        entry=entry,
+        entry=entry(rt, feed, rt.store.feed_state(feed.id), lang, at),
         items=items,
         server=rt.settings.server,
         types=FORMAT_TYPES,

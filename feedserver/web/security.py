@@ -4,7 +4,7 @@ Route classes (by path, so 404s and errors under a prefix get that prefix's head
 - data: feeds, the JSON API, /openapi.json, /opml, /healthz ... read by programs from any origin:
   `nosniff`, CSP `default-src 'none'`, CORS `*` without credentials.
 - page: the human pages (/, /feeds/<id>, /api/docs, and any other HTML answer outside the classes
-  below): own styles only, never framed.
+  below): own styles and scripts only (static/copy.js), never framed.
 - widget: /widgets/<id>, /widget.js and /widget.css, made to be embedded: framing allowed, nothing else
   loosened.
 - admin: /admin: never framed, never stored by any cache; the only class that may set a cookie.
@@ -36,9 +36,11 @@ SECURED = "feedserver_secured"  # attribute of a response that carries its route
 PREFLIGHT_HEADERS = "Accept, Accept-Language, Cache-Control, If-Modified-Since, If-None-Match"
 
 CSP = {
-    "data": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    "page": "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; form-action 'self'",
+    # A feed opened in a browser applies static/feed.xsl (XSLT counts as a script) and its style.css.
+    "data": "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'",
+    "page": "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "widget": "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; "
     "frame-ancestors *; base-uri 'none'; form-action 'none'",
     "admin": "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from ..push import stats
 from .common import language, now, runtime
-from .pages import TEXT
+from .page_text import TEXT
 from .problems import problem
 
 bp = Blueprint("stats", __name__)

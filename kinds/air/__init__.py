@@ -56,6 +56,11 @@ class Air(PlainKind):
         reading = next((r for r in readings if (r["station"], r["component"]) == key), None)
         return chart_of(reading, lang, zone) if reading else None
 
+    def has_current(self, feed, items: Sequence[Item], at: datetime) -> bool:
+        """A reading that is not stale."""
+        readings, _ = self.current_data(feed, items, at)
+        return any(not reading["stale"] for reading in readings["readings"])
+
 
 def band(reading: dict) -> str:
     """The air-quality band of a reading: alert, info, none (below the thresholds) or unknown."""
@@ -106,4 +111,8 @@ KIND = Air(
     widget_options={"filters_entries": True},  # its filters apply to the readings, not through items
     widget_height=460,
     **widget_parts(__file__, TEXTS, pollutants=NAMES),
+    topic="air",
+    topic_labels={"de": "Luftqualität", "en": "Air quality"},
+    category_labels=NAMES,
+    empty_labels={"de": "keine aktuellen Messwerte", "en": "no recent readings"},
 )

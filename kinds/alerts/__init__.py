@@ -22,10 +22,31 @@ class Alerts(PlainKind):
         return {"alerts": found}, until
 
 
+# CAP severities (the item category) by language.
+SEVERITIES = {
+    "de": {
+        "extreme": "extrem",
+        "severe": "schwer",
+        "moderate": "mäßig",
+        "minor": "gering",
+        "unknown": "unbekannt",
+    },
+    "en": {
+        "extreme": "extreme",
+        "severe": "severe",
+        "moderate": "moderate",
+        "minor": "minor",
+        "unknown": "unknown",
+    },
+}
 KIND = Alerts(
     "alerts",
     churning=True,
     view="alerts",
     api_fields={"alerts": ALERTS_FIELD},
     **widget_parts(__file__, {}, alert_banners=True),
+    topic="warnings",
+    topic_labels={"de": "Warnungen", "en": "Warnings"},
+    category_labels=SEVERITIES,
+    empty_labels={"de": "derzeit keine Warnungen", "en": "no warnings in force"},
 )

@@ -84,4 +84,11 @@ KIND = Transit(
     api_fields={"delays": DELAYS, "alerts": ALERTS_FIELD},
     widget_height=380,
     **widget_parts(__file__, TEXTS, alert_banners=True),
+    topic="transit",
+    topic_labels={"de": "Nahverkehr", "en": "Public transport"},
+    category_labels={
+        "de": {"delay": "Verspätung", "cancellation": "Ausfall", "alert": "Störung"},
+        "en": {"delay": "Delay", "cancellation": "Cancellation", "alert": "Service alert"},
+    },
+    empty_labels={"de": "derzeit keine Verspätungen oder Störungen", "en": "no delays or disruptions now"},
 )

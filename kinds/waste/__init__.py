@@ -14,7 +14,7 @@ from feedserver.items import NOTICE, READING, FeedInfo, Item
 from .._widget import widget_parts
 from .api import NEXT_PICKUPS
 from .moves import reconcile_moves
-from .vocabulary import category_aliases
+from .vocabulary import CATEGORY_NAMES, category_aliases
 from .widget import CATEGORY_LABELS, TEXTS, widget_context
 
 NOT_PICKUPS = (READING, NOTICE)
@@ -65,6 +65,10 @@ def _local_day(value: date | datetime, zone: ZoneInfo) -> date:
 
 # ?category= also takes the vocabulary's names in German and English (Bio, Papier, paper ...).
 CATEGORY = ChoiceFilter(lambda i: (i.category,), aliases=category_aliases)
+# The catalogue's group and the categories' names in the page's language (Restmüll, Residual waste).
+LABELS = {
+    lang: {str(category): name for category, name in names.items()} for lang, names in CATEGORY_NAMES.items()
+}
 KIND = Waste(
     "waste",
     dated=True,
@@ -73,4 +77,8 @@ KIND = Waste(
     api_fields={"next_pickups": NEXT_PICKUPS},
     widget_options={"ahead": True},  # reminders are published the evening before: the API lists them first
     **widget_parts(__file__, TEXTS, categories=CATEGORY_LABELS),
+    topic="waste",
+    topic_labels={"de": "Abfall", "en": "Waste"},
+    category_labels=LABELS,
+    empty_labels={"de": "keine anstehenden Termine", "en": "no upcoming dates"},
 )

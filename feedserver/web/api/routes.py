@@ -28,7 +28,7 @@ from .http import (
     json_response,
     preflight,
 )
-from .kinds import kind_data
+from .kinds import has_current, kind_data
 from .pages import Page, page_of
 from .refusals import bad_filter, feed_paging, item_paging, unknown_feed
 from .store import (
@@ -180,6 +180,8 @@ def get_feed(feed_id: str):
         extra, valid_until = kind_data(feed, items, when)
         data = feed_summary(_base(), feed, state, items) | extra
         document = {"data": data, "meta": feed_meta(feed, state, when)}
+        if document["meta"]["status"] == "ok" and not has_current(feed, items, when):
+            data["status"]["status"] = document["meta"]["status"] = "empty"  # polled fine, nothing ahead
         return schemas.FeedResponseSchema().dump(document), valid_until
 
     body = cached_body(f"feed|{feed.id}|{state_version(state)}", build, at)

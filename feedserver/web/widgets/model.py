@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ...config import FeedSettings
 from ...filters import FilterError, Selection, parse_selection
-from ...items import READING, Item
+from ...items import READING, Item, in_language
 from ...registry import load_kind
 from ...renditions import accepted_filters, has_expired
 from ...runtime import Runtime
@@ -125,6 +125,7 @@ def widget_data(rt: Runtime, feed: FeedSettings, options: WidgetOptions, at: dat
     items = rt.store.current_items(feed.id)
     selection = selection_of(feed, options.filters, items)
     chosen = [i for i in selection.apply(accepted_filters(feed), items) if not has_expired(i, at)]
+    chosen = [in_language(i, options.lang) for i in chosen]  # a CAP alert's info block in the widget's lang
     extra, valid_until = kind_data(feed, chosen, at)
     crisis = rt.overlay.on_top(feed.id, at)
     crisis_ids = {i.id for i in crisis.items}
