@@ -216,14 +216,18 @@ class FeedListResponseSchema(Schema):
 FEED_PAGE, MAX_FEED_PAGE = 100, 1000
 
 
+def page_size(what: str, default: int, maximum: int) -> fields.Integer:
+    """The `limit` parameter of a paged list."""
+    description = f"{what} per page (default {default}, at most {maximum})."
+    return fields.Integer(
+        load_default=default, validate=validate.Range(1, maximum), metadata={"description": description}
+    )
+
+
 class FeedPagingQuerySchema(Schema):
     """The paging parameters of /api/v1/feeds: feeds in the order of their ids."""
 
-    limit = fields.Integer(
-        load_default=FEED_PAGE,
-        validate=validate.Range(1, MAX_FEED_PAGE),
-        metadata={"description": f"Feeds per page (default {FEED_PAGE}, at most {MAX_FEED_PAGE})."},
-    )
+    limit = page_size("Feeds", FEED_PAGE, MAX_FEED_PAGE)
     cursor = fields.String(
         validate=FullMatch(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"),
         metadata={
@@ -307,11 +311,7 @@ class ProblemSchema(Schema):
 class PagingQuerySchema(Schema):
     """The paging parameters of /api/v1/feeds/{id}/items."""
 
-    limit = fields.Integer(
-        load_default=DEFAULT_LIMIT,
-        validate=validate.Range(1, MAX_LIMIT),
-        metadata={"description": f"Items per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})."},
-    )
+    limit = page_size("Items", DEFAULT_LIMIT, MAX_LIMIT)
     cursor = fields.String(
         validate=FullMatch(CURSOR_PATTERN),
         metadata={

@@ -247,15 +247,8 @@ def announce_note(
     values = {"note": json.dumps(note, ensure_ascii=False), "crisis": crisis, "deleted_at": None}
     try:
         with engine.begin() as connection:
-            again = connection.execute(
-                update(ap_notes)
-                .where(
-                    ap_notes.c.feed_id == feed_id,
-                    ap_notes.c.item_id == item_id,
-                    ap_notes.c.deleted_at.is_not(None),
-                )
-                .values(**values)
-            )  # a deleted note that is current again
+            deleted = _note_key(feed_id, item_id) & ap_notes.c.deleted_at.is_not(None)
+            again = connection.execute(update(ap_notes).where(deleted).values(**values))  # current again
             if again.rowcount == 1:
                 return True
             connection.execute(
@@ -277,17 +270,18 @@ def current_notes(engine: Engine, feed_id: str) -> dict[str, str]:
 def revise_note(engine: Engine, feed_id: str, item_id: str, old_text: str, note: dict) -> bool:
     """Replace an announced note by its corrected version; False when another worker already did."""
     with engine.begin() as connection:
+        current = (
+            _note_key(feed_id, item_id) & ap_notes.c.deleted_at.is_(None) & (ap_notes.c.note == old_text)
+        )
         result = connection.execute(
-            update(ap_notes)
-            .where(
-                ap_notes.c.feed_id == feed_id,
-                ap_notes.c.item_id == item_id,
-                ap_notes.c.deleted_at.is_(None),
-                ap_notes.c.note == old_text,
-            )
-            .values(note=json.dumps(note, ensure_ascii=False))
+            update(ap_notes).where(current).values(note=json.dumps(note, ensure_ascii=False))
         )
     return result.rowcount == 1
+
+
+def _note_key(feed_id: str, item_id: str):
+    """The where-clause of one feed's note of one item."""
+    return (ap_notes.c.feed_id == feed_id) & (ap_notes.c.item_id == item_id)
 
 
 def mark_deleted(engine: Engine, feed_id: str, item_id: str, now: datetime) -> bool:

@@ -102,10 +102,7 @@ def list_feeds():
       responses:
         "200":
           description: One page of the catalogue.
-          headers:
-            Link:
-              description: 'The next page: <url>; rel="next" (absent on the last page).'
-              schema: {type: string}
+          headers: {Link: NextLink}
           content:
             application/json:
               schema: feedserver.api_schemas.FeedListResponseSchema
@@ -212,10 +209,7 @@ def list_items(feed_id: str):
       responses:
         "200":
           description: One page of items.
-          headers:
-            Link:
-              description: 'The next page: <url>; rel="next" (absent on the last page).'
-              schema: {type: string}
+          headers: {Link: NextLink}
           content:
             application/json:
               schema: feedserver.api_schemas.ItemPageSchema

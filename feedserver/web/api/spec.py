@@ -65,6 +65,8 @@ def _components(spec: APISpec, feed_ids: list[str]) -> None:
     spec.components.schema("Problem", schema=ProblemSchema)
     problem = {"application/problem+json": {"schema": ProblemSchema}}
     spec.components.header("Retry-After", {"description": "Seconds to wait.", "schema": {"type": "integer"}})
+    next_link = 'The next page: <url>; rel="next" (absent on the last page).'
+    spec.components.header("NextLink", {"description": next_link, "schema": {"type": "string"}})
     for name, text in (
         ("BadRequest", "A query parameter is wrong; `parameter` names it, `valid` lists its values."),
         ("NotFound", "No feed with this id."),
