@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -16,41 +14,23 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ..errors import ConfigError
 from ..fetch import FetchSettings
-from ..fields import Interval, Secret, TimeZone, Url
-from ..items import FeedInfo
-from ..licences import LICENCES
 from ..netguard import AddressPolicy
-from ..registry import kind_names, load_source, source_kinds
-from .channels import CHANNEL_NAME, ChannelSettings, check_feed_channels, load_channels, query_pairs
+from .channels import ChannelSettings, check_feed_channels, load_channels
 from .demo import DemoSchema, DemoSettings, is_demo_url
 from .desk import DeskSchema, DeskSettings, desk_settings
+from .feeds import FEED_ID, FeedSettings, feed_settings
 from .operations import LoggingSchema, LoggingSettings, MetricsSchema, MetricsSettings, metrics_settings
 from .push import ActivityPubSchema, PushSettings, WebSubSchema, push_settings, rate_limit
 from .replies import RepliesSchema, RepliesSettings, replies_settings
+from .server import ServerSchema, ServerSettings
 from .tables import load_table as _load
 from .tables import raise_first as _raise
 from .webpush import WebPushSchema, WebPushSettings, webpush_settings
 
+__all__ = ["BUNDLED_SAMPLES", "FEED_ID", "FeedSettings", "Settings", "from_mapping", "listening_at", "load"]
+
 DEFAULT_PATH = "config.toml"
 BUNDLED_SAMPLES = Path(__file__).parent.parent / "data" / "samples"
-FEED_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-COMMON_KEYS = {
-    "source",
-    "title",
-    "description",
-    "every",
-    "licence",
-    "licence_url",
-    "attribution",
-    "language",
-    "max_items",
-    "channels",
-    "channel_filter",
-    "office",
-    "place",
-}
-PLACE = re.compile(r"[^\x00-\x1f\x7f<>]{1,100}\Z")  # a name people read: one line, no markup
-LANGUAGES = ("de", "en")
 PUSH_SECTIONS = ("websub", "activitypub")
 SECTIONS = (
     "server",
@@ -69,27 +49,6 @@ SECTIONS = (
     "logging",
     *PUSH_SECTIONS,
 )
-
-
-class ServerSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    base_url = Url(schemes=("http", "https"), load_default="http://127.0.0.1:8000")
-    title = fields.String(load_default="Offene Feeds", validate=validate.Length(1, 200))
-    description = fields.String(load_default="")
-    language = fields.String(load_default="de", validate=validate.OneOf(LANGUAGES))
-    timezone = TimeZone(load_default="Europe/Berlin")
-    licence = fields.String(load_default=None, validate=validate.OneOf(list(LICENCES)))
-    attribution = fields.String(load_default="")
-    secret_key = Secret(load_default=None)  # signs the /admin session cookie and CSRF tokens
-    # Host names the server answers to besides base_url's (and loopback); ".example.org" allows subdomains.
-    trusted_hosts = fields.List(
-        fields.String(validate=validate.Regexp(r"^\.?[A-Za-z0-9_.-]{1,253}$|^\[?[0-9A-Fa-f:.]+\]?$")),
-        load_default=list,
-    )
-    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
-    proxy_hops = fields.Integer(load_default=0, validate=validate.Range(0, 10))
 
 
 class StorageSchema(Schema):
@@ -163,48 +122,6 @@ class FetchSchema(Schema):
                 raise ValidationError({"allow_networks": [f"not a network: {value!r}"]}) from exc
 
 
-class FeedSchema(Schema):
-    """The keys every feed has, whatever its source."""
-
-    class Meta:
-        unknown = RAISE
-
-    source = fields.String(required=True)
-    title = fields.String(required=True, validate=validate.Length(1, 200))
-    description = fields.String(load_default="")
-    every = Interval(load_default=6 * 3600)
-    licence = fields.String(load_default=None, validate=validate.OneOf(list(LICENCES)))
-    licence_url = Url(schemes=("http", "https"), load_default=None)
-    attribution = fields.String(load_default="")
-    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
-    max_items = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
-    # The city's accounts ([channels.NAME]) this feed posts to, and what of it goes there (a URL query).
-    channels = fields.List(fields.String(validate=validate.Regexp(CHANNEL_NAME)), load_default=list)
-    channel_filter = fields.String(load_default="", validate=validate.Length(0, 1000))
-    # The office that reads citizens' replies to this feed (a desk feed: its announcements' office).
-    office = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"))
-    # The town or district the feed is about: the catalogue's filter (/?place=...) and the feed page show it.
-    place = fields.String(
-        load_default=None,
-        validate=validate.Regexp(PLACE, error="must be a place name of 1 to 100 characters on one line"),
-    )
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    base_url: str
-    title: str
-    description: str
-    language: str
-    timezone: str
-    licence: str | None
-    attribution: str
-    secret_key: str | None = field(default=None, repr=False)  # never in logs or tracebacks
-    trusted_hosts: tuple[str, ...] | list[str] = ()
-    proxy_hops: int = 0
-    base_url_given: bool = True  # False: the default, which `feedserver serve` replaces by where it listens
-
-
 @dataclass(frozen=True)
 class CacheSettings:
     type: str
@@ -212,47 +129,6 @@ class CacheSettings:
     default_timeout: int
     key_prefix: str
     local_seconds: float = 1.0
-
-
-@dataclass(frozen=True)
-class FeedSettings:
-    """One configured feed: its common keys plus the validated options of its source."""
-
-    id: str
-    source: str
-    title: str
-    description: str
-    every: int
-    licence: str
-    licence_url: str
-    attribution: str
-    language: str
-    timezone: str
-    max_items: int
-    options: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
-    channels: tuple[str, ...] = ()  # [channels.NAME] this feed posts to
-    channel_filter: tuple[tuple[str, str], ...] = ()  # what of it goes there: URL filters, as (name, value)
-    office: str | None = None  # who reads replies to it; None: nobody, so replies are not kept
-    place: str | None = None  # the town or district it is about (the catalogue's filter)
-
-    @property
-    def info(self) -> FeedInfo:
-        """What the source needs to know about this feed."""
-        return FeedInfo(id=self.id, title=self.title, language=self.language, timezone=self.timezone)
-
-    @property
-    def kind(self) -> str:
-        """The feed kind its source declares (waste, air, transit, alerts, ...)."""
-        return load_source(self.source).KIND
-
-    @property
-    def reads_desk(self) -> bool:
-        """Its source's upstream is the editorial desk (staff of its `office` post into it)."""
-        return getattr(load_source(self.source).Source, "reads", "http") == "desk"
-
-    def make_source(self):
-        """A fresh source adapter configured with this feed's options."""
-        return load_source(self.source).Source(self.info, **self.options)
 
 
 @dataclass(frozen=True)
@@ -324,7 +200,7 @@ def from_mapping(raw: dict[str, Any], file: str = "<config>") -> Settings:
     feeds_raw = raw.get("feeds", {})
     if not isinstance(feeds_raw, dict):
         raise ConfigError(file, "feeds", "must be a table of feeds, e.g. [feeds.waste-town]")
-    feeds = {fid: _feed(fid, table, server, file, base) for fid, table in feeds_raw.items()}
+    feeds = {fid: feed_settings(fid, table, server, file, base) for fid, table in feeds_raw.items()}
     channels = load_channels(raw.get("channels", {}), file)
     check_feed_channels(feeds, channels, file)
     demo = DemoSettings(**_load(DemoSchema(), raw.get("demo", {}), file, "demo"))
@@ -377,64 +253,6 @@ def _fetch_settings(table: Any, file: str, base_url: str, base: Path) -> FetchSe
     )
 
 
-def _feed(feed_id: str, table: Any, server: ServerSettings, file: str, base: Path) -> FeedSettings:
-    key = f"feeds.{feed_id}"
-    if not FEED_ID.fullmatch(feed_id):
-        raise ConfigError(
-            file, key, "invalid feed id (use 1-64 lower-case letters, digits and inner hyphens)"
-        )
-    if not isinstance(table, dict):
-        raise ConfigError(file, key, "must be a table")
-    common = _load(FeedSchema(), {k: v for k, v in table.items() if k in COMMON_KEYS}, file, key)
-    try:
-        module = load_source(common["source"])
-    except KeyError:
-        raise ConfigError(
-            file,
-            f"{key}.source",
-            f"unknown source kind {common['source']!r} (known: {', '.join(source_kinds())})",
-        ) from None
-    if module.KIND not in kind_names():
-        raise ConfigError(
-            file,
-            f"{key}.source",
-            f"source {common['source']!r} makes feeds of kind {module.KIND!r}, which no installed plugin "
-            f"provides (known: {', '.join(kind_names())})",
-        )
-    # `place` and a desk feed's `office` are common keys; a source whose options name them too gets them.
-    schema = module.OPTIONS()
-    shared = {"place", "office"} & set(schema.fields)
-    raw_options = {
-        k: _resolve_file_url(v, base) if k.endswith("url") else v
-        for k, v in table.items()
-        if k not in COMMON_KEYS or k in shared
-    }
-    options = _load(schema, raw_options, file, key)
-    licence = common["licence"] or server.licence
-    if not licence:
-        raise ConfigError(
-            file, f"{key}.licence", f"missing: name the data's licence (one of {', '.join(LICENCES)})"
-        )
-    return FeedSettings(
-        id=feed_id,
-        source=common["source"],
-        title=common["title"],
-        description=common["description"],
-        every=common["every"],
-        licence=licence,
-        licence_url=common["licence_url"] or LICENCES[licence].url,
-        attribution=common["attribution"] or server.attribution,
-        language=common["language"] or server.language,
-        timezone=options.get("timezone") or server.timezone,
-        max_items=common["max_items"],
-        options=MappingProxyType(options),
-        channels=tuple(common["channels"]),
-        office=common["office"] or options.get("office"),
-        channel_filter=query_pairs(common["channel_filter"], file, f"{key}.channel_filter"),
-        place=common["place"].strip() if common["place"] else None,
-    )
-
-
 def _refuse_local_upstreams(feeds: dict[str, FeedSettings], fetch: FetchSettings, file: str) -> None:
     """Upstream URLs naming a loopback, private or metadata address (or localhost) are refused at load time.
 
@@ -475,13 +293,6 @@ def _check_demo_urls(feeds: dict[str, FeedSettings], demo: DemoSettings, file: s
                     f"feeds.{feed.id}.{name}",
                     "demo: URLs need [demo] enabled = true (the demo upstream)",
                 )
-
-
-def _resolve_file_url(value: Any, base: Path) -> Any:
-    """`file:relative/path.ics` is taken relative to the config file, so the shipped config works anywhere."""
-    if isinstance(value, str) and value.startswith("file:") and not value.startswith("file:/"):
-        return (base / value[len("file:") :]).resolve().as_uri()
-    return value
 
 
 def _storage_url(url: str, base: Path) -> str:
