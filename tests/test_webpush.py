@@ -13,6 +13,7 @@ from feedserver.errors import ConfigError
 from feedserver.push import webpush_records
 from tests.push_service import Browser, PushService, vapid_claims
 from tests.push_support import feed_table, live_app, queue_empty, refresh, wait_for
+from tests.test_html_valid import check
 
 KEY_VARIABLE = "FEEDSERVER_TEST_VAPID_KEY"
 API = "/api/v1/feeds/waste-test/webpush"
@@ -170,3 +171,33 @@ def test_the_vapid_key_comes_only_from_the_environment_and_must_be_one(monkeypat
         from_mapping({"webpush": table | {"subject": "me"}})
     assert from_mapping({"webpush": table}).webpush.enabled
     assert not from_mapping({}).webpush.enabled
+
+
+def test_the_feed_page_offers_notifications_only_where_the_server_has_its_key(tmp_path, upstream, vapid):
+    with live_app(tmp_path, feed_table(upstream.url), WEBPUSH, worker=False) as app:
+        for lang in ("de", "en"):
+            page = app.test_client().get(f"/feeds/waste-test?lang={lang}").get_data(as_text=True)
+            assert (
+                f'data-webpush-key="{vapid}"' in page
+                and 'data-webpush-api="/api/v1/feeds/waste-test/webpush"' in page
+            )
+            assert "/static/notify.js" in page and 'class="notify-toggle" hidden' in page
+        assert "Benachrichtigungen einschalten" in app.test_client().get(
+            "/feeds/waste-test?lang=de"
+        ).get_data(True)
+        assert (
+            "connect-src 'self'"
+            in app.test_client().get("/feeds/waste-test").headers["Content-Security-Policy"]
+        )
+    (tmp_path / "off").mkdir()
+    with live_app(tmp_path / "off", feed_table(upstream.url), worker=False) as app:
+        page = app.test_client().get("/feeds/waste-test").get_data(as_text=True)
+        assert "data-webpush-key" not in page and "notify.js" not in page
+
+
+def test_the_page_with_notifications_is_valid_html(tmp_path, upstream, vapid):
+    with live_app(tmp_path, feed_table(upstream.url), WEBPUSH, worker=False) as app:
+        client = app.test_client()
+        pages = {f"feed-{lang}": client.get(f"/feeds/waste-test?lang={lang}").data for lang in ("de", "en")}
+    (tmp_path / "vnu").mkdir()
+    assert check(pages, tmp_path / "vnu") == []

@@ -47,6 +47,19 @@ TEXT = {
         "widget_link": "Widget für diesen Feed bauen",
         "copy_button": "Kopieren",
         "copied": "In die Zwischenablage kopiert.",
+        "notify": "Als Benachrichtigung auf diesem Gerät",
+        "notify_how": "Jede neue Meldung dieses Feeds erscheint als Mitteilung Ihres Browsers, ohne Konto "
+        "und ohne Cookie.",
+        "notify_button": "Benachrichtigungen einschalten",
+        "notify_stop": "Benachrichtigungen ausschalten",
+        "notify_on": "Benachrichtigungen sind eingeschaltet.",
+        "notify_off": "Benachrichtigungen sind ausgeschaltet.",
+        "notify_failed": "Das hat nicht geklappt: Ihr Browser hat die Benachrichtigungen nicht erlaubt.",
+        "notify_needs_js": "Dafür braucht Ihr Browser JavaScript und Web-Push.",
+        "notify_privacy": "Gespeichert wird nur, was die Zustellung braucht: die Push-Adresse Ihres "
+        "Browsers, seine Schlüssel und die gewählten Filter. Beim Ausschalten wird alles gelöscht.",
+        "replies_read": "Antworten auf Beiträge dieses Feeds im Fediverse liest das Amt „{office}“; sie "
+        "werden nach {days} Tagen gelöscht.",
         "other": "Weitere",
         "fediverse_account": "Fediverse-Konto",
         "crisis": "Wichtige Mitteilung",
@@ -94,6 +107,19 @@ TEXT = {
         "widget_link": "Build a widget for this feed",
         "copy_button": "Copy",
         "copied": "Copied to the clipboard.",
+        "notify": "As notifications on this device",
+        "notify_how": "Each new message of this feed appears as a notification of your browser, with no "
+        "account and no cookie.",
+        "notify_button": "Turn notifications on",
+        "notify_stop": "Turn notifications off",
+        "notify_on": "Notifications are on.",
+        "notify_off": "Notifications are off.",
+        "notify_failed": "That did not work: your browser did not allow the notifications.",
+        "notify_needs_js": "This needs JavaScript and Web Push in your browser.",
+        "notify_privacy": "Only what delivery needs is stored: your browser's push address, its keys and the "
+        "filters you chose. Turning notifications off deletes all of it.",
+        "replies_read": "Replies to this feed's posts in the fediverse are read by the office “{office}” and "
+        "deleted after {days} days.",
         "other": "Other",
         "fediverse_account": "fediverse account",
         "crisis": "Important notice",

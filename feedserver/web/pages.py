@@ -74,6 +74,9 @@ def feed_page(feed_id: str):
         items=items,
         server=rt.settings.server,
         types=FORMAT_TYPES,
+        webpush_key=rt.settings.webpush.application_server_key,  # None: "notify me" is off
+        replies_office=feed.office if rt.settings.replies.enabled else None,
+        replies_days=rt.settings.replies.retention_days,
     )
     return Response(html, headers={"Vary": "Accept-Language", "Content-Language": lang})
 

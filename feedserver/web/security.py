@@ -39,7 +39,8 @@ CSP = {
     # A feed opened in a browser applies static/feed.xsl (XSLT counts as a script) and its style.css.
     "data": "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'none'",
-    "page": "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
+    "page": "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; "
+    "worker-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "widget": "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; "
     "frame-ancestors *; base-uri 'none'; form-action 'none'",
