@@ -7,10 +7,11 @@ syncing the same feed at once only one queues the work.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -60,9 +61,15 @@ def mark_synced(engine: Engine, channel: str, feed_id: str, now: datetime) -> bo
         return False
 
 
-def posts(engine: Engine, channel: str, feed_id: str) -> dict[str, Post]:
-    """Every item of a feed a channel has seen, by item id."""
+def posts(
+    engine: Engine, channel: str, feed_id: str, item_ids: Iterable[str] | None = None
+) -> dict[str, Post]:
+    """The Posts of a feed a channel has seen, by item id: those of `item_ids` and every one still on the
+    network (which may have to go); all of them when `item_ids` is None. A sync reads only these, not the
+    whole history, which grows with every item the feed ever had."""
     where = and_(channel_posts.c.channel == channel, channel_posts.c.feed_id == feed_id)
+    if item_ids is not None:
+        where = and_(where, or_(channel_posts.c.state.in_(LIVE), channel_posts.c.item_id.in_(list(item_ids))))
     with engine.connect() as connection:
         rows = connection.execute(select(channel_posts).where(where)).mappings().all()
     return {row["item_id"]: from_row(Post, row) for row in rows}

@@ -65,7 +65,7 @@ def _sync_channel(
     runtime, channel: ChannelSettings, feed, carried: list[Item], current: set[str], now
 ) -> int:
     engine = runtime.store.engine
-    known = records.posts(engine, channel.name, feed.id)
+    known = records.posts(engine, channel.name, feed.id, [item.id for item in carried])
     chosen = channel.name in feed.channels
     if not chosen and not carried and not known:
         return 0  # the usual case: a feed that never posted here and has no crisis notice

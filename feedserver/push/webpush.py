@@ -41,8 +41,8 @@ def sync(runtime: Runtime, feed: FeedSettings, now: datetime) -> int:
         return 0
     engine = runtime.store.engine
     first_look = channel_records.mark_synced(engine, CHANNEL, feed.id, now)
-    known = channel_records.posts(engine, CHANNEL, feed.id)
     shown = _shown(runtime, feed, now)
+    known = channel_records.posts(engine, CHANNEL, feed.id, [item.id for item in shown])
     fresh = sorted(
         (i for i in shown if i.id not in known), key=lambda i: (not is_crisis(i), i.published, i.id)
     )
@@ -53,7 +53,7 @@ def sync(runtime: Runtime, feed: FeedSettings, now: datetime) -> int:
     queued = 0
     for item in fresh:
         record = channel_records.Post(CHANNEL, feed.id, item.id, item.title, feed.language,
-                                      "backlog" if first_look else "sent", is_crisis(item))  # fmt: skip
+                                      "backlog" if first_look else "notified", is_crisis(item))  # fmt: skip
         if not channel_records.add(engine, record, now) or first_look:
             continue  # another worker has it, or it is backlog
         body = payload(runtime, feed, item)
