@@ -329,7 +329,7 @@ channel_posts = _table(
     Column("item_id", String(36), primary_key=True),
     Column("text", Text, nullable=False),  # the post as it should read now
     Column("language", String(8), nullable=False),
-    Column("state", String(16), nullable=False),  # backlog, queued, sent, failed, withdrawn, deleted, skipped; notified (Web Push)
+    Column("state", String(16), nullable=False),  # queued, sent, ...; see channel_records
     Column("remote_id", String(128)),  # the network's id of the post once sent
     Column("remote_url", String(2048)),
     Column("sent_text", Text),  # the text the network has, so an edit is sent only when they differ
