@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..tables import channel_feeds, channel_posts, from_row
 
+# States: backlog (seen at the first look), queued, sent, failed, skipped (over the hourly limit), withdrawn,
+# deleted; Web Push rows are backlog or notified.
 LIVE = ("queued", "sent", "failed")  # states of a post that is (or is about to be) on the network
 
 
