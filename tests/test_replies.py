@@ -2,9 +2,9 @@
 
 A Fedify peer (tests/fedify_peer, an ActivityPub implementation nobody here wrote) follows the presse feed,
 gets a new announcement, answers it with a signed reply: the message lands in the presse office's inbox (and
-no other's); a staff answer arrives at the peer as a signed reply with `inReplyTo`; the author's Delete
-removes the message; the retention time removes what is older. Limits, blocks and feeds without an office
-are tested on `take` directly."""
+no other's); a staff answer arrives at the peer as a signed reply with `inReplyTo`; the author's Delete,
+or Undo of its Create, removes the message; the retention time removes what is older. Limits, blocks and
+feeds without an office are tested on `take` directly."""
 
 from __future__ import annotations
 
@@ -90,6 +90,11 @@ def test_a_reply_reaches_its_office_an_answer_goes_back_and_the_authors_delete_r
         assert ("answer", f"reply {message.id} to {message.handle}") in audit
 
         control(peer, "delete", actor=actor, note=sent["note"])
+        wait_for(lambda: kept(app) == [], timeout=30)
+
+        again = json.loads(control(peer, "reply", actor=actor, to=create["object"], text="Und Busse?"))
+        wait_for(lambda: [m.remote_id for m in kept(app)] == [again["note"]], timeout=30)
+        control(peer, "undo", actor=actor, note=again["note"])  # an Undo of its Create takes it back too
         wait_for(lambda: kept(app) == [], timeout=30)
 
 

@@ -156,7 +156,7 @@ def _dispatch(runtime: Runtime, feed: FeedSettings, activity: dict, actor: str, 
     elif kind == "Delete" and id_of(inner) == actor:
         records.remove_follower(runtime.store.engine, actor)  # the account is gone: from every feed
         stats.record_audience(runtime, now)
-    elif kind == "Delete":
+    elif replies.retracted(activity):
         replies.forget(runtime, activity, actor)
     elif replies.addressed(runtime, feed, activity):
         replies.take(runtime, feed, activity, actor, now)

@@ -1,9 +1,10 @@
 """Citizens' replies to and mentions of the feed actors reach the office of the feed, and its answers go back.
 
 The inbox (push/ap_inbox.py) lets through a `Create` of a `Note` that answers one of a feed's notes or
-mentions the feed, and a `Delete` of a Note kept here, and verifies the signature like every request. Then
-`take` keeps the message as plain text (nh3), within the size cap, unless its author or instance is blocked,
-over its hourly limit, or the feed has no office to read it; `forget` deletes it on its author's Delete.
+mentions the feed, and a `Delete` of a Note kept here (or an `Undo` of its `Create`), and verifies the
+signature like every request. Then `take` keeps the message as plain text (nh3), within the size cap, unless
+its author or instance is blocked, over its hourly limit, or the feed has no office to read it; `forget`
+deletes it on its author's Delete or Undo.
 `answer` sends the office's answer as a signed `Create{Note}` with `inReplyTo` to the author's inbox
 (public, or to the author alone), through the push queue, and writes it to the desk's audit log.
 """
@@ -42,14 +43,18 @@ def addressed(runtime: Runtime, feed: FeedSettings, activity: dict) -> bool:
     return replying.startswith(f"{me}/notes/") or any(id_of(t.get("href")) == me for t in mentions)
 
 
+def retracted(activity: dict) -> str | None:
+    """The id of the Note a `Delete` of it, or an `Undo` of its `Create`, takes back (None: neither)."""
+    kind, inner = activity.get("type"), activity.get("object")
+    if kind == "Undo" and isinstance(inner, dict) and inner.get("type") == "Create":
+        return id_of(inner.get("object"))
+    return id_of(inner) if kind == "Delete" else None
+
+
 def withdrawn(runtime: Runtime, activity: dict) -> bool:
-    """A Delete of a Note kept here, by its author."""
-    target, actor = id_of(activity.get("object")), id_of(activity.get("actor"))
-    return (
-        activity.get("type") == "Delete"
-        and bool(target and actor and target != actor)
-        and records.is_kept(runtime.store.engine, target, actor)
-    )
+    """A Delete of a Note kept here, or an Undo of its Create, by its author."""
+    target, actor = retracted(activity), id_of(activity.get("actor"))
+    return bool(target and actor and target != actor) and records.is_kept(runtime.store.engine, target, actor)
 
 
 def take(runtime: Runtime, feed: FeedSettings, activity: dict, actor: str, now: datetime) -> int | None:
@@ -103,8 +108,8 @@ def _handle(runtime: Runtime, feed: FeedSettings, actor: str, instance: str) -> 
 
 
 def forget(runtime: Runtime, activity: dict, actor: str) -> int:
-    """The author deleted their Note: delete it here too; how many were deleted."""
-    return records.remove_by_author(runtime.store.engine, id_of(activity.get("object")) or "", actor)
+    """The author deleted their Note (or undid its Create): delete it here too; how many were deleted."""
+    return records.remove_by_author(runtime.store.engine, retracted(activity) or "", actor)
 
 
 def answer(runtime: Runtime, reply: records.Reply, text: str, public: bool, user: User, now: datetime) -> str:

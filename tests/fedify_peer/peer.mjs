@@ -5,10 +5,11 @@
 //   GET  /control/follow?actor=<actor URL>   look the actor up, send a signed Follow
 //   GET  /control/reply?actor=&to=&text=     send a signed Create of a Note answering the note `to`
 //   GET  /control/delete?actor=&note=        send a signed Delete of one of its Notes
+//   GET  /control/undo?actor=&note=          send a signed Undo of the Create of one of its Notes
 //   GET  /control/events                     what the inbox accepted, as JSON
 import { createServer } from "node:http";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore } from "@fedify/fedify";
-import { Accept, Create, Delete, Endpoints, Follow, Mention, Note, Person, Tombstone, Update } from "@fedify/fedify/vocab";
+import { Accept, Create, Delete, Endpoints, Follow, Mention, Note, Person, Tombstone, Undo, Update } from "@fedify/fedify/vocab";
 
 const events = [];
 const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
@@ -90,6 +91,18 @@ async function control(url, response) {
     });
     await ctx.sendActivity({ identifier: "tester" }, actor, remove, { immediate: true });
     response.writeHead(202).end("deleted");
+  } else if (url.pathname === "/control/undo") {
+    const actor = await ctx.lookupObject(url.searchParams.get("actor"));
+    const note = new URL(url.searchParams.get("note"));
+    const create = new Create({ id: new URL(`${note.href}/activity`), actor: ctx.getActorUri("tester"), object: note });
+    const undo = new Undo({
+      id: new URL(`${note.href}#undo`),
+      actor: ctx.getActorUri("tester"),
+      object: create,
+      to: actor.id,
+    });
+    await ctx.sendActivity({ identifier: "tester" }, actor, undo, { immediate: true });
+    response.writeHead(202).end("undone");
   } else {
     response.writeHead(404).end();
   }
