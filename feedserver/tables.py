@@ -377,6 +377,12 @@ replies = _table(
     Column("answer_id", String(2048)),
     Column("answered_at", UtcDateTime),
     Column("answered_by", String(64)),
+    # An answer waiting for a second person's approval ([replies] answers_need_approval), and who gave it.
+    Column("draft", Text),
+    Column("draft_public", Boolean),
+    Column("drafted_by", String(64)),
+    Column("drafted_at", UtcDateTime),
+    Column("approved_by", String(64)),
     Index("ix_replies_office_received", "office", "received_at"),
     Index("ix_replies_actor", "actor"),
 )

@@ -2,9 +2,9 @@
 
 A Fedify peer (tests/fedify_peer, an ActivityPub implementation nobody here wrote) follows the presse feed,
 gets a new announcement, answers it with a signed reply: the message lands in the presse office's inbox (and
-no other's); a staff answer arrives at the peer as a signed reply with `inReplyTo`; the author's Delete,
-or Undo of its Create, removes the message; the retention time removes what is older. Limits, blocks and
-feeds without an office are tested on `take` directly."""
+no other's); a staff answer, approved by a second person, arrives at the peer as a signed reply with
+`inReplyTo`; the author's Delete, or Undo of its Create, removes the message; the retention time removes what
+is older. Limits, blocks and feeds without an office are tested on `take` directly."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def test_a_reply_reaches_its_office_an_answer_goes_back_and_the_authors_delete_r
     upstream,
     peer,  # noqa: F811
 ):
-    with live_app(tmp_path, desk_feeds(upstream.url), "[activitypub]\nretry_delay = 1\n") as app:
+    four_eyes = '[activitypub]\nretry_delay = 1\n[replies]\nanswers_need_approval = ["presse"]\n'
+    with live_app(tmp_path, desk_feeds(upstream.url), four_eyes) as app:
         for feed_id in ("waste-test", "presse", "bauamt"):
             assert refresh(app, feed_id).ok
         wait_for(lambda: queue_empty(app))
@@ -75,19 +76,44 @@ def test_a_reply_reaches_its_office_an_answer_goes_back_and_the_authors_delete_r
         )
         assert other.status_code == 404
 
-        answered = client.post(
-            f"{DESK}/replies/{message.id}/answer",
+        reply_url = f"{DESK}/replies/{message.id}"
+        drafted = client.post(
+            f"{reply_url}/answer",
             json={"text": "Ja, auch für Radfahrer.", "visibility": "direct"},
             headers=bearer(tokens["anna"]),
+        )  # the presse office's answers need four eyes: this one waits
+        assert drafted.status_code == 200 and drafted.get_json()["answered_by"] is None
+        assert (drafted.get_json()["draft"], drafted.get_json()["drafted_by"]) == (
+            "Ja, auch für Radfahrer.",
+            "anna",
         )
-        assert answered.status_code == 200 and answered.get_json()["answered_by"] == "anna"
+        refusals = [(name, client.post(f"{reply_url}/approve", headers=bearer(tokens[name])).status_code)
+                    for name in ("anna", "paul", "dora")]  # fmt: skip
+        assert refusals == [
+            ("anna", 403),
+            ("paul", 403),
+            ("dora", 404),
+        ]  # its writer, an author, another office
+        assert of_type(peer, "Create")[-1]["inReplyTo"] != sent["note"]  # nothing went out yet
+
+        approved = client.post(f"{reply_url}/approve", headers=bearer(tokens["bernd"]))
+        assert approved.status_code == 200
+        assert [approved.get_json()[k] for k in ("answered_by", "approved_by", "draft")] == [
+            "anna",
+            "bernd",
+            None,
+        ]
         answer = wait_for(
             lambda: [e for e in of_type(peer, "Create") if e["inReplyTo"] == sent["note"]], timeout=30
         )
         assert "Ja, auch für Radfahrer." in answer[0]["content"] and answer[0]["actor"] == actor
+        assert client.post(f"{reply_url}/approve", headers=bearer(tokens["bernd"])).status_code == 409
         with app.extensions["feedserver"].store.engine.connect() as connection:
-            audit = connection.execute(select(desk_audit.c.action, desk_audit.c.detail)).all()
-        assert ("answer", f"reply {message.id} to {message.handle}") in audit
+            audit = connection.execute(
+                select(desk_audit.c.actor, desk_audit.c.action, desk_audit.c.detail)
+            ).all()
+        assert ("anna", "answer drafted", f"reply {message.id} to {message.handle}") in audit
+        assert ("bernd", "answer", f"reply {message.id} to {message.handle}, written by anna") in audit
 
         control(peer, "delete", actor=actor, note=sent["note"])
         wait_for(lambda: kept(app) == [], timeout=30)

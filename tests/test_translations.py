@@ -191,6 +191,13 @@ def desk(app):
         "handle": "@erika@social.example", "instance": "social.example", "in_reply_to": None,
         "text": "Fällt der Markt auch nächste Woche aus?", "received_at": datetime.now(UTC),
     })  # fmt: skip
+    waiting = reply_records.add(app.extensions["feedserver"].store.engine, {
+        "feed_id": "presse", "office": "presse", "remote_id": f"{citizen}/statuses/2", "actor": citizen,
+        "handle": "@erika@social.example", "instance": "social.example", "in_reply_to": None,
+        "text": "Und der Flohmarkt?", "received_at": datetime.now(UTC),
+    })  # fmt: skip
+    engine = app.extensions["feedserver"].store.engine
+    reply_records.record_draft(engine, waiting, "Der findet statt.", True, "anna", datetime.now(UTC))
     return anna, bernd
 
 
@@ -212,8 +219,10 @@ def desk_pages(app, desk, lang: str) -> dict[str, object]:
             ("error", "/admin/announcements/999"),
             ("messages", "/admin/replies/"),
             ("message", "/admin/replies/1"),
+            ("own answer waiting", "/admin/replies/2"),
         )
     }
+    pages["answer to approve"] = bernd.get(f"/admin/replies/2{q}")
     pages["empty messages"] = login(app, "carl", CARL).get(f"/admin/replies/{q}")
     pages["answer refused"] = anna.post(
         f"/admin/replies/1/answer{q}", data={"csrf_token": csrf_of(pages["message"]), "answer": ""}
@@ -231,6 +240,9 @@ def desk_pages(app, desk, lang: str) -> dict[str, object]:
     pages["form with errors"] = anna.post(f"/admin/new{q}", data=wrong)
     rule_broken = wrong | {"title": "Ohne Beginn", "link": "", "crisis": "on"}  # the rules across fields
     pages["form with a rule broken"] = anna.post(f"/admin/new{q}", data=rule_broken)
+    pages["own answer refused"] = anna.post(
+        f"/admin/replies/2/approve{q}", data={"csrf_token": csrf_of(pages["own answer waiting"])}
+    )  # its writer may not approve it
     pages["refused approval"] = anna.post(
         f"/admin/announcements/1/approve{q}",
         data={"csrf_token": csrf_of(pages["own announcement"]), "version": "1"},
@@ -253,6 +265,7 @@ STATUS = {
     "form with a rule broken": 422,
     "error": 404,
     "refused approval": 403,
+    "own answer refused": 403,
     "forged form": 400,
 }
 STATUS |= {"wrong password": 401, "locked": 429}
@@ -284,6 +297,8 @@ def test_form_errors_and_refusals_are_in_the_pages_language(app, desk, lang, wor
     assert {"de": "Vier-Augen-Prinzip", "en": "Four-eyes rule"}[lang] in pages["refused approval"].get_data(
         as_text=True
     )
+    own = {"de": "die sie nicht geschrieben hat", "en": "someone other than its writer"}[lang]
+    assert own in pages["own answer refused"].get_data(as_text=True)
 
 
 def test_a_language_chosen_with_lang_stays_on_every_link_form_and_redirect(app):

@@ -25,6 +25,10 @@ class RepliesSchema(Schema):
     max_characters = fields.Integer(load_default=5000, validate=validate.Range(100, 100_000))
     # Accounts (their actor URL) or whole instances (a host name) whose messages are not taken.
     blocked = fields.List(fields.String(validate=validate.Length(1, 2048)), load_default=list)
+    # Offices whose answers go out only after a second person (an approver or admin) approves them.
+    answers_need_approval = fields.List(
+        fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$")), load_default=list
+    )
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,11 @@ class RepliesSettings:
     per_instance_hour: int = 100
     max_characters: int = 5000
     blocked: tuple[str, ...] = ()
+    answers_need_approval: frozenset[str] = frozenset()
 
 
 def replies_settings(values: dict) -> RepliesSettings:
     """Settings from the validated table."""
-    return RepliesSettings(**{**values, "blocked": tuple(values["blocked"])})
+    approval = frozenset(values["answers_need_approval"])
+    blocked = tuple(values["blocked"])
+    return RepliesSettings(**{**values, "blocked": blocked, "answers_need_approval": approval})

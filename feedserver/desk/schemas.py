@@ -226,6 +226,15 @@ class ReplyOut(Schema):
     answer = fields.String(allow_none=True)
     answered_at = fields.AwareDateTime(allow_none=True)
     answered_by = fields.String(allow_none=True)
+    approved_by = fields.String(allow_none=True, metadata={"description": "Who approved it (four eyes)."})
+    draft = fields.String(
+        allow_none=True, metadata={"description": "An answer waiting for a second person's approval."}
+    )
+    draft_visibility = fields.Function(
+        lambda r: None if r.draft is None else ("public" if r.draft_public else "direct"), allow_none=True
+    )
+    drafted_by = fields.String(allow_none=True)
+    drafted_at = fields.AwareDateTime(allow_none=True)
 
 
 class AnswerIn(Schema):

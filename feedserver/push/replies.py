@@ -17,9 +17,11 @@ from datetime import datetime, timedelta
 from html import escape
 from urllib.parse import urlsplit
 
+from flask_babel import lazy_gettext
+
 from ..config import FeedSettings
 from ..desk import records as desk_records
-from ..desk.rules import NotFound, User
+from ..desk.rules import APPROVER_ROLES, Conflict, Forbidden, NotFound, User
 from ..runtime import Runtime
 from ..sanitize import plain_text
 from . import ap_documents, outbox
@@ -113,7 +115,33 @@ def forget(runtime: Runtime, activity: dict, actor: str) -> int:
 
 
 def answer(runtime: Runtime, reply: records.Reply, text: str, public: bool, user: User, now: datetime) -> str:
-    """Send the office's answer to the author as a reply to their Note; the answer's id."""
+    """Answer a message: sent at once (the answer's id), or kept as a draft ("") where the office's answers
+    need a second person's approval."""
+    if reply.office in runtime.settings.replies.answers_need_approval:
+        records.record_draft(runtime.store.engine, reply.id, text, public, user.name, now)
+        _audit(runtime, user, "answer drafted", now, f"reply {reply.id} to {reply.handle}")
+        return ""
+    return _send(runtime, reply, text, public, now, user, writer=user.name)
+
+
+def approve_answer(runtime: Runtime, reply: records.Reply, user: User, now: datetime) -> str:
+    """A second person approves the waiting answer, which then goes out; the answer's id.
+
+    Only an approver or admin may, and not the one who wrote the draft (their own text needs other eyes).
+    """
+    if reply.draft is None or reply.drafted_by is None:
+        raise Conflict(lazy_gettext("This message has no answer waiting for approval."))
+    if user.role not in APPROVER_ROLES:
+        raise Forbidden(lazy_gettext("Only an approver or an admin may approve an answer."))
+    if user.name == reply.drafted_by:
+        raise Forbidden(lazy_gettext("An answer needs the approval of someone other than its writer."))
+    return _send(runtime, reply, reply.draft, bool(reply.draft_public), now, user, writer=reply.drafted_by)
+
+
+def _send(
+    runtime: Runtime, reply: records.Reply, text: str, public: bool, now: datetime, user: User, writer: str
+) -> str:
+    """Queue the answer to the author's inbox and record it; `user` sends it, `writer` wrote it."""
     feed = runtime.feed(reply.feed_id)
     try:
         inbox = remote_actor(runtime, feed.id, reply.actor).inbox
@@ -124,10 +152,16 @@ def answer(runtime: Runtime, reply: records.Reply, text: str, public: bool, user
     body = json.dumps(activity, ensure_ascii=False).encode()
     outbox.enqueue(runtime.store.engine, outbox.AP_DELIVER, now, feed_id=feed.id, target=inbox, body=body,
                    priority=outbox.URGENT, meta={"type": "Create"})  # fmt: skip
-    records.record_answer(runtime.store.engine, reply.id, text, note["id"], user.name, now)
-    with runtime.store.engine.begin() as connection:
-        desk_records.add_audit(connection, user, "answer", now, detail=f"reply {reply.id} to {reply.handle}")
+    approved_by = user.name if user.name != writer else None
+    records.record_answer(runtime.store.engine, reply.id, text, note["id"], writer, now, approved_by)
+    detail = f"reply {reply.id} to {reply.handle}" + (f", written by {writer}" if approved_by else "")
+    _audit(runtime, user, "answer", now, detail)
     return note["id"]
+
+
+def _audit(runtime: Runtime, user: User, action: str, now: datetime, detail: str) -> None:
+    with runtime.store.engine.begin() as connection:
+        desk_records.add_audit(connection, user, action, now, detail=detail)
 
 
 def answer_note(
@@ -170,8 +204,7 @@ def for_user(runtime: Runtime, user: User) -> list[records.Reply]:
 def mark_handled(runtime: Runtime, reply: records.Reply, user: User, now: datetime) -> None:
     """The office dealt with a message without answering; audited."""
     records.mark_handled(runtime.store.engine, reply.id, user.name, now)
-    with runtime.store.engine.begin() as connection:
-        desk_records.add_audit(connection, user, "handled", now, detail=f"reply {reply.id}")
+    _audit(runtime, user, "handled", now, f"reply {reply.id}")
 
 
 def purge(runtime: Runtime, now: datetime) -> int:

@@ -36,6 +36,11 @@ class Reply:
     answer_id: str | None = None
     answered_at: datetime | None = None
     answered_by: str | None = None
+    draft: str | None = None  # an answer waiting for a second person's approval
+    draft_public: bool | None = None
+    drafted_by: str | None = None
+    drafted_at: datetime | None = None
+    approved_by: str | None = None
 
 
 def digest(remote_id: str) -> str:
@@ -87,10 +92,18 @@ def mark_handled(engine: Engine, reply_id: int, by: str, now: datetime) -> None:
     _update(engine, reply_id, handled_at=now, handled_by=by)
 
 
-def record_answer(engine: Engine, reply_id: int, text: str, answer_id: str, by: str, now: datetime) -> None:
-    """The office answered (which handles it too)."""
+def record_answer(
+    engine: Engine, reply_id: int, text: str, answer_id: str, by: str, now: datetime, approved_by: str | None
+) -> None:
+    """The office answered (which handles it too, and ends a waiting draft)."""
     _update(engine, reply_id, answer=text, answer_id=answer_id, answered_at=now, answered_by=by,
-            handled_at=now, handled_by=by)  # fmt: skip
+            handled_at=now, handled_by=approved_by or by, approved_by=approved_by, draft=None,
+            draft_public=None)  # fmt: skip
+
+
+def record_draft(engine: Engine, reply_id: int, text: str, public: bool, by: str, now: datetime) -> None:
+    """An answer that waits for a second person's approval (a new draft replaces the one before)."""
+    _update(engine, reply_id, draft=text, draft_public=public, drafted_by=by, drafted_at=now)
 
 
 def remove_by_author(engine: Engine, remote_id: str, actor: str) -> int:

@@ -2,7 +2,9 @@
 
 Staff see the messages of their offices (admins all of them): open ones first, with the author's handle, the
 post they answer and the text as plain text. They mark one handled or answer it; an answer goes back to the
-author as a reply (public, or to the author alone), and both actions are in the audit log. The same session,
+author as a reply (public, or to the author alone), and both actions are in the audit log. Where the office's
+answers need a second person's approval, an answer waits as a draft until an approver other than its writer
+approves it. The same session,
 CSRF and language rules as the rest of the desk (web/admin.py) apply.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext
 
-from ..desk.rules import DeskError, NotFound
+from ..desk.rules import APPROVER_ROLES, DeskError, NotFound
 from ..push import records as push_records
 from ..push import replies
 from ..push.http import PushError
@@ -72,10 +74,25 @@ def answer(reply_id: int):
     return redirect(url_for(".detail", reply_id=found.id))
 
 
+@bp.post("/<int:reply_id>/approve")
+def approve(reply_id: int):
+    """A second person approves the answer that waits, which then goes out."""
+    if (redirect_to := admin.login_required()) is not None:
+        return redirect_to
+    found = _mine(reply_id)
+    try:
+        replies.approve_answer(runtime(), found, g.user, now())
+    except PushError as exc:
+        return _detail_page(found, error=str(exc), status=502)
+    return redirect(url_for(".detail", reply_id=found.id))
+
+
 def _detail_page(found, error: str | None = None, typed: str = "", status: int = 200):
     original = _original(found)
+    may_approve = g.user.role in APPROVER_ROLES and g.user.name != found.drafted_by
     return admin.page("admin/reply.html", status, title=found.handle, m=found, original=original,
-                      error=error, typed=typed, max_answer=MAX_ANSWER)  # fmt: skip
+                      error=error, typed=typed or found.draft or "", max_answer=MAX_ANSWER,
+                      may_approve=may_approve)  # fmt: skip
 
 
 def _original(found) -> str | None:

@@ -280,11 +280,33 @@ def list_replies():
     )  # fmt: skip
 )
 def answer_reply(reply_id: int):
-    """Send the office's answer to the message's author, public or to them alone."""
+    """Send the office's answer to the message's author, public or to them alone (or keep it for approval)."""
     found = replies.visible(runtime(), _user(), reply_id)
     fields = schemas.load(schemas.AnswerIn(), _json_body())
     try:
         replies.answer(runtime(), found, fields["text"], fields["visibility"] == "public", _user(), now())
+    except PushError as exc:
+        return problem(502, "Bad Gateway", str(exc))
+    return jsonify(schemas.ReplyOut().dump(replies.visible(runtime(), _user(), reply_id)))
+
+
+@bp.post("/replies/<int:reply_id>/approve")
+@_documented(
+    post=_operation(
+        "Approve the answer that waits (its office's answers need a second person); it then goes out",
+        _json("ReplyOut"),
+        NO_TOKEN,
+        NO_MESSAGE,
+        (403, "Not an approver, or the answer's own writer"),
+        (409, "No answer waits for approval"),
+        (502, "The author's server cannot be reached"),
+    )  # fmt: skip
+)
+def approve_reply_answer(reply_id: int):
+    """Approve and send the answer another member of staff wrote."""
+    found = replies.visible(runtime(), _user(), reply_id)
+    try:
+        replies.approve_answer(runtime(), found, _user(), now())
     except PushError as exc:
         return problem(502, "Bad Gateway", str(exc))
     return jsonify(schemas.ReplyOut().dump(replies.visible(runtime(), _user(), reply_id)))
