@@ -18,6 +18,7 @@ from flask import Flask
 from .leader import STANDBY_RETRY, Leadership, leader_lock
 from .output import publish_due as publish_due_feeds
 from .pipeline import refresh
+from .push import channel_replies
 
 log = logging.getLogger(__name__)
 MAX_JITTER = 300  # seconds
@@ -56,6 +57,17 @@ def build_scheduler(
         max_instances=1,
         coalesce=True,
     )
+    for channel in runtime.settings.channels.values():
+        if channel.replies and runtime.settings.replies.enabled:
+            every = channel.replies_every
+            scheduler.add_job(
+                poll_replies,
+                IntervalTrigger(seconds=every, jitter=every // 10, timezone=UTC),
+                args=(app, channel.name, may_run),
+                id=f"replies:{channel.name}",
+                max_instances=1,
+                coalesce=True,
+            )
     return scheduler
 
 
@@ -89,6 +101,17 @@ def publish_due(app: Flask, may_run: Callable[[], bool] | None = None) -> None:
         due = publish_due_feeds(app.extensions["feedserver"], datetime.now(UTC))
     if due:
         log.info("published again, a reminder or notice fell due: %s", ", ".join(due))
+
+
+def poll_replies(app: Flask, channel_name: str, may_run: Callable[[], bool] | None = None) -> None:
+    """The job body: read one channel's new replies (push/channel_replies.py), inside the app context."""
+    if may_run is not None and not may_run():
+        return
+    runtime = app.extensions["feedserver"]
+    with app.app_context():
+        kept = channel_replies.poll(runtime, runtime.settings.channels[channel_name], datetime.now(UTC))
+    if kept:
+        log.info("channel %s: %d new replies kept for the offices", channel_name, kept)
 
 
 def leadership(app: Flask, retry: float = STANDBY_RETRY) -> Leadership:

@@ -338,10 +338,19 @@ channel_posts = _table(
     Column("queued_at", UtcDateTime, nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
     Index("ix_channel_posts_queued", "channel", "feed_id", "queued_at"),
+    Index("ix_channel_posts_remote", "channel", "remote_id"),  # which post a reply answers
 )
 
 # Web Push subscriptions: personal data (a browser's push address), kept only to deliver and deleted on
 # unsubscribe or when the push service says the address is gone (404/410).
+# How far each channel's replies were read (Mastodon: the newest notification id; Bluesky: its seen time).
+channel_cursors = _table(
+    "channel_cursors",
+    Column("channel", String(64), primary_key=True),
+    Column("cursor", String(256), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 webpush_subscriptions = _table(
     "webpush_subscriptions",
     serial_id(),
@@ -383,6 +392,10 @@ replies = _table(
     Column("drafted_by", String(64)),
     Column("drafted_at", UtcDateTime),
     Column("approved_by", String(64)),
+    # A reply to one of the city's posts on a channel (None: to a feed actor), and the channel's handle on
+    # it: the Mastodon status id, the Bluesky post's at:// URI and CID (JSON) that an answer refers to.
+    Column("channel", String(64)),
+    Column("channel_ref", String(2048)),
     Index("ix_replies_office_received", "office", "received_at"),
     Index("ix_replies_actor", "actor"),
 )

@@ -1,15 +1,18 @@
 """A Bluesky PDS on 127.0.0.1 for the channel tests: the XRPC procedures a poster needs
-(com.atproto.server.createSession, com.atproto.repo.createRecord, getRecord, deleteRecord), answering in the
+(com.atproto.server.createSession, com.atproto.repo.createRecord, getRecord, deleteRecord) and the account's
+notifications (app.bsky.notification.listNotifications, newest first, paged with a cursor), answering in the
 documented shapes (tests/fixtures/bluesky). It checks what a PDS checks of a post: the bearer token, a TID
-record key, at most 300 graphemes, link facets whose byte offsets hold their link."""
+record key, at most 300 graphemes, facets whose byte offsets hold their link or @mention."""
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
@@ -36,6 +39,8 @@ class BlueskyServer:
         self.records: dict[str, dict] = {}
         self.calls: list[str] = []
         self.lose_next_answer = False
+        self.notifications: list[dict] = []  # oldest first
+        self._clock = itertools.count(1)
         self._lock = threading.Lock()
         now = int(time.time())
         self.access = _jwt({"scope": "com.atproto.appPass", "sub": self.did, "iat": now, "exp": now + 7200})
@@ -46,6 +51,7 @@ class BlueskyServer:
             "com.atproto.repo.getRecord": ("GET", self._get),
             "com.atproto.repo.createRecord": ("POST", self._create),
             "com.atproto.repo.deleteRecord": ("POST", self._delete),
+            "app.bsky.notification.listNotifications": ("GET", self._notifications),
         }
         for nsid, (method, handler) in routes.items():
             self.http.expect_request(XRPC + nsid, method=method).respond_with_handler(handler)
@@ -105,6 +111,39 @@ class BlueskyServer:
         self.records.pop(request.get_json().get("rkey", ""), None)  # deleting what is gone succeeds
         return _json({"commit": CREATED["commit"]})
 
+    def add_reply(self, handle: str, text: str, parent_uri: str, reason: str = "reply") -> dict:
+        """A citizen's post answering `parent_uri` (one of the account's), as the account's notification."""
+        did = "did:plc:" + base64.b32encode(handle.encode()).decode().lower().rstrip("=")[:24]
+        tick = next(self._clock)
+        uri = f"at://{did}/app.bsky.feed.post/3kcitizen{tick:04d}"
+        moment = (datetime(2026, 12, 5, 9, 0, tzinfo=UTC) + timedelta(seconds=tick)).isoformat()
+        stamp = moment.replace("+00:00", "Z")
+        parent = {"uri": parent_uri, "cid": CREATED["cid"]}
+        record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": stamp, "langs": ["de"]}
+        if reason == "reply":
+            record["reply"] = {"root": parent, "parent": parent}
+        notification = {
+            "uri": uri, "cid": CREATED["cid"], "reason": reason, "record": record, "isRead": False,
+            "indexedAt": stamp, "labels": [],
+            "author": {"did": did, "handle": handle, "displayName": handle.split(".")[0], "labels": []},
+        }  # fmt: skip
+        if reason == "reply":
+            notification["reasonSubject"] = parent_uri
+        self.notifications.append(notification)
+        return notification
+
+    def _notifications(self, request: Request) -> Response:
+        self.calls.append("listNotifications")
+        if request.headers.get("Authorization") != f"Bearer {self.access}":
+            return _error(401, "AuthenticationRequired", "Authentication Required")
+        newest_first = list(reversed(self.notifications))
+        start = int(request.args.get("cursor") or 0)
+        limit = min(int(request.args.get("limit", 50)), 100)
+        page = newest_first[start : start + limit]
+        more = start + limit < len(newest_first)
+        body = {"notifications": page, "seenAt": None} | ({"cursor": str(start + limit)} if more else {})
+        return _json({k: v for k, v in body.items() if v is not None})
+
     def _uri(self, rkey: str) -> str:
         return f"at://{self.did}/app.bsky.feed.post/{rkey}"
 
@@ -120,7 +159,11 @@ def _invalid(body: dict, record: dict, rkey: str) -> str | None:
         return "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes"
     for facet in record.get("facets", []):
         start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
-        if text.encode()[start:end].decode() != facet["features"][0]["uri"]:
+        held, feature = text.encode()[start:end].decode(), facet["features"][0]
+        if feature["$type"] == "app.bsky.richtext.facet#mention":
+            if not (held.startswith("@") and feature.get("did", "").startswith("did:")):
+                return "Invalid facet: byte range does not hold its mention"
+        elif held != feature["uri"]:
             return "Invalid facet: byte range does not hold its link"
     return None
 

@@ -1,5 +1,6 @@
-"""A Mastodon server on 127.0.0.1 for the channel tests: the statuses part of the documented REST API
-(docs.joinmastodon.org/methods/statuses), answering with a status recorded from a real server.
+"""A Mastodon server on 127.0.0.1 for the channel tests: the statuses and notifications parts of the
+documented REST API (docs.joinmastodon.org/methods/statuses, /methods/notifications), answering with a
+status and a mention notification recorded from real servers.
 
 As Mastodon does: a bearer token is required (401 otherwise); a status longer than 500 characters, counting
 every URL as 23, is refused with 422; a repeated `Idempotency-Key` of the same account gives back the status
@@ -23,7 +24,9 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-RECORDED = json.loads((Path(__file__).parent / "fixtures" / "mastodon" / "status.json").read_text())
+FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
+RECORDED = json.loads((FIXTURES / "status.json").read_text())
+RECORDED_MENTION = json.loads((FIXTURES / "notifications.json").read_text())[0]
 URL = re.compile(r"https?://\S+")
 LIMIT = 500
 
@@ -39,6 +42,7 @@ class Status:
     created_at: str
     edited_at: str | None = None
     edits: list[str] = field(default_factory=list)
+    in_reply_to_id: str | None = None
 
 
 class MastodonServer:
@@ -54,10 +58,14 @@ class MastodonServer:
         self.lose_next_answer = False
         self.limit_next = False
         self._ids = itertools.count(109440147874866834)
+        self.notifications: list[dict] = []  # newest last
+        self._notification_ids = itertools.count(22)
         self._lock = threading.Lock()
         statuses = re.compile(r"^/api/v1/statuses/(?P<id>[0-9]+)$")
         self.http.expect_request("/api/v1/statuses", method="POST").respond_with_handler(self._post)
         self.http.expect_request(statuses, method="PUT").respond_with_handler(self._edit)
+        notifications = "/api/v1/notifications"
+        self.http.expect_request(notifications, method="GET").respond_with_handler(self._notifications)
         self.http.expect_request(statuses, method="DELETE").respond_with_handler(self._delete)
 
     @property
@@ -84,7 +92,8 @@ class MastodonServer:
                 return _json(self._document(self.statuses[self.by_key[key]]))
             now = _now()
             status = Status(str(next(self._ids)), text, request.form.get("language"),
-                            request.form.get("visibility", "public"), now)  # fmt: skip
+                            request.form.get("visibility", "public"), now,
+                            in_reply_to_id=request.form.get("in_reply_to_id"))  # fmt: skip
             self.statuses[status.id] = status
             if key:
                 self.by_key[key] = status.id
@@ -116,6 +125,40 @@ class MastodonServer:
             return _error(404, "Record not found")
         return _json(self._document(status) | {"text": status.text})
 
+    def _notifications(self, request: Request) -> Response:
+        """GET /api/v1/notifications: newest first; types[], min_id (the page right after it), since_id,
+        limit (40 by default, 80 at most)."""
+        refused = self._refused(request, "GET")
+        if refused:
+            return refused
+        types = request.args.getlist("types[]") or None
+        found = [n for n in self.notifications if types is None or n["type"] in types]
+        for name, keep in (("min_id", True), ("since_id", False)):
+            if request.args.get(name):
+                found = [n for n in found if int(n["id"]) > int(request.args[name])]
+                if keep:
+                    found = found[: int(request.args.get("limit", 40))]  # the oldest page after min_id
+        limit = min(int(request.args.get("limit", 40)), 80)
+        return Response(json.dumps(list(reversed(found))[:limit]), 200, content_type="application/json")
+
+    def add_reply(self, acct: str, text: str, in_reply_to_id: str | None) -> dict:
+        """A citizen's status mentioning the account (a reply to `in_reply_to_id`), as its mention
+        notification: the recorded one with this author, text and ids."""
+        notification = copy.deepcopy(RECORDED_MENTION)
+        username, _, host = acct.partition("@")
+        profile = f"https://{host}/@{username}" if host else f"{self.url}/@{username}"
+        account = notification["account"] | {"username": username, "acct": acct, "url": profile,
+                                              "uri": profile.replace("/@", "/users/")}  # fmt: skip
+        status_id = str(next(self._ids))
+        status = notification["status"] | {
+            "id": status_id, "in_reply_to_id": in_reply_to_id, "account": account,
+            "uri": f"{account['uri']}/statuses/{status_id}", "url": f"{profile}/{status_id}",
+            "content": f"<p>@{self.username} {escape(text)}</p>",
+        }  # fmt: skip
+        notification |= {"id": str(next(self._notification_ids)), "account": account, "status": status}
+        self.notifications.append(notification)
+        return notification
+
     def _refused(self, request: Request, method: str) -> Response | None:
         self.requests.append((method, request.path))
         if request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -140,6 +183,7 @@ class MastodonServer:
             "edited_at": status.edited_at,
             "language": status.language,
             "visibility": status.visibility,
+            "in_reply_to_id": status.in_reply_to_id,
             "content": paragraphs,
             "uri": f"{self.url}/users/{self.username}/statuses/{status.id}",
             "url": f"{self.url}/@{self.username}/{status.id}",

@@ -3,7 +3,8 @@
 A channel names its network (`type`), where the account lives and its credentials (only ever as
 `{ env = "NAME" }`), and how much it may post. A feed chooses channels with `channels = ["NAME", ...]` and
 may narrow what goes there with `channel_filter`, written like a feed URL's query (`"min_delay=10"`), so a
-data feed posts only what matters; a crisis notice goes to every channel.
+data feed posts only what matters; a crisis notice goes to every channel. Replies to the account's posts reach
+the office of the post's feed ([replies]) unless `replies = false`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class ChannelSchema(Schema):
     max_per_hour = fields.Integer(load_default=6, validate=validate.Range(1, 300))
     visibility = fields.String(load_default="public", validate=validate.OneOf(["public", "unlisted"]))
     max_characters = fields.Integer(load_default=None, validate=validate.Range(100, 100_000))
+    # Citizens' replies to the account's posts are read every `replies_every` seconds for the posts' offices.
+    replies = fields.Boolean(load_default=True)
+    replies_every = fields.Integer(load_default=120, validate=validate.Range(30, 86_400))
 
     @validates_schema
     def credentials(self, data: dict, **kwargs) -> None:
@@ -64,6 +68,8 @@ class ChannelSettings:
     max_per_hour: int = 6
     visibility: str = "public"
     max_characters: int = 500
+    replies: bool = True
+    replies_every: int = 120
 
 
 def channel_settings(name: str, values: dict[str, Any]) -> ChannelSettings:

@@ -216,7 +216,10 @@ class ReplyOut(Schema):
     id = fields.Integer()
     feed = fields.String(attribute="feed_id")
     office = fields.String()
-    handle = fields.String(metadata={"description": "The author, @name@host."})
+    handle = fields.String(metadata={"description": "The author, @name@host (Bluesky: @name.domain)."})
+    channel = fields.String(
+        allow_none=True, metadata={"description": "The city's account it answers (None: a feed actor)."}
+    )
     actor = fields.String(metadata={"description": "The author's actor URL."})
     in_reply_to = fields.String(allow_none=True, metadata={"description": "The feed's post it answers."})
     text = fields.String(metadata={"description": "Plain text (the Note's HTML reduced)."})

@@ -2,23 +2,27 @@
 
 A post is an `app.bsky.feed.post` record with the link marked as a link facet (byte offsets in UTF-8) and an
 external card, within 300 graphemes. Bluesky has no edit: a correction deletes the post and posts the new text
-(the docs say so). Each post's record key is a TID made from its creation time and its idempotency key, and is
-looked up before it is created, so a retry after a lost answer finds the post instead of making a second one.
+(the docs say so). Replies to the account's posts are read from its notifications; an answer is a public
+reply in the citizen's thread that mentions them. Each post's record key is a TID made from its creation time
+and its idempotency key, and is looked up before it is created, so a retry after a lost answer finds the post
+instead of making a second one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 
 from atproto import Client, Session, models
 from atproto_client import exceptions
 
 from ..config.channels import ChannelSettings
-from .channel_text import Sent, fit
+from .channel_text import Incoming, Sent, fit
 from .http import PushError
 
 COLLECTION = "app.bsky.feed.post"
+PAGE, PAGES = 50, 5  # notifications read per request, and requests per poll at most (the rest next time)
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as TIDs are written
 
 
@@ -42,7 +46,7 @@ def post_record(text: str, language: str, created: datetime) -> models.AppBskyFe
     card = models.AppBskyEmbedExternal.External(uri=link, title=title[:300], description=teaser[:1000])
     return models.AppBskyFeedPost.Record(
         text=text,
-        created_at=created.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        created_at=_stamp(created),
         langs=[language],
         facets=[facet],
         embed=models.AppBskyEmbedExternal.Main(external=card),
@@ -51,6 +55,8 @@ def post_record(text: str, language: str, created: datetime) -> models.AppBskyFe
 
 class BlueskyAccount:
     """One configured account on its PDS."""
+
+    DIRECT = False  # Bluesky has no direct reply: an answer is a public post in the thread
 
     def __init__(self, channel: ChannelSettings):
         self.channel = channel
@@ -85,6 +91,44 @@ class BlueskyAccount:
         data = models.ComAtprotoRepoDeleteRecord.Data(repo=did, collection=COLLECTION, rkey=rkey)
         _call(self.client.com.atproto.repo.delete_record, data)
 
+    def replies_since(self, cursor: str | None) -> tuple[list[Incoming], str | None]:
+        """The replies and mentions indexed after `cursor` (an indexedAt time), oldest first, and the new
+        cursor: the newest time read."""
+        self._login()
+        found, page = [], None
+        for _ in range(PAGES):
+            params = models.AppBskyNotificationListNotifications.Params(limit=PAGE, cursor=page)
+            answer = _call(self.client.app.bsky.notification.list_notifications, params)
+            newer = [n for n in answer.notifications if cursor is None or n.indexed_at > cursor]
+            found += newer
+            page = answer.cursor
+            if not page or len(newer) < len(answer.notifications):
+                break  # reached what was read before (or the end)
+        replies = sorted((n for n in found if n.reason in ("reply", "mention")), key=lambda n: n.indexed_at)
+        newest = max((n.indexed_at for n in found), default=cursor)
+        return [_incoming(n) for n in replies], newest
+
+    def answer(self, ref: str, handle: str, text: str, public: bool, language: str, key: str) -> Sent:
+        """A reply in the citizen's thread, mentioning them (always public: Bluesky has no direct reply)."""
+        did, target = self._login(), json.loads(ref)
+        created = datetime.now(UTC)
+        body = f"{handle} {text}"
+        mention = models.AppBskyRichtextFacet.Main(
+            index=models.AppBskyRichtextFacet.ByteSlice(byte_start=0, byte_end=len(handle.encode())),
+            features=[models.AppBskyRichtextFacet.Mention(did=target["did"])],
+        )
+        parent = models.ComAtprotoRepoStrongRef.Main(uri=target["uri"], cid=target["cid"])
+        root = models.ComAtprotoRepoStrongRef.Main(uri=target["root_uri"], cid=target["root_cid"])
+        record = models.AppBskyFeedPost.Record(
+            text=body, created_at=_stamp(created), langs=[language], facets=[mention],
+            reply=models.AppBskyFeedPost.ReplyRef(parent=parent, root=root),
+        )  # fmt: skip
+        rkey = record_key(key, created)
+        data = models.ComAtprotoRepoCreateRecord.Data(repo=did, collection=COLLECTION, rkey=rkey,
+                                                      record=record)  # fmt: skip
+        _call(self.client.com.atproto.repo.create_record, data)
+        return Sent(f"at://{did}/{COLLECTION}/{rkey}", f"https://bsky.app/profile/{did}/post/{rkey}")
+
     def _login(self) -> str:
         if self.did is None:
             _call(self.client.login, self.channel.handle, self.channel.app_password, fetch_bsky_profile=False)
@@ -100,6 +144,30 @@ class BlueskyAccount:
             if exc.status == 400:  # RecordNotFound
                 return False
             raise
+
+
+def _incoming(notification) -> Incoming:
+    """A reply or mention as the office sees it, with what an answer needs (the post, its thread's root)."""
+    record, author = notification.record, notification.author
+    reply = getattr(record, "reply", None)
+    parent = reply.parent if reply else None
+    root = reply.root if reply else None
+    ref = {"uri": notification.uri, "cid": notification.cid, "did": author.did,
+           "root_uri": (root or notification).uri, "root_cid": (root or notification).cid}  # fmt: skip
+    handle = str(author.handle)
+    return Incoming(
+        remote_id=notification.uri,
+        ref=json.dumps(ref),
+        in_reply_to=parent.uri if parent else "",
+        actor=f"https://bsky.app/profile/{author.did}",
+        handle=f"@{handle}",
+        instance=handle.split(".", 1)[1].lower() if "." in handle else handle,
+        text=str(getattr(record, "text", "") or ""),
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _call(method, *args, **kwargs):

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ..tables import channel_feeds, channel_posts, from_row
+from ..tables import channel_cursors, channel_feeds, channel_posts, from_row
 
 # States: backlog (seen at the first look), queued, sent, failed, skipped (over the hourly limit), withdrawn,
 # deleted; Web Push rows are backlog or notified.
@@ -143,6 +143,30 @@ def mark_deleted(engine: Engine, gone: Post, now: datetime) -> None:
     _update(
         engine, _key(gone.channel, gone.feed_id, gone.item_id), state="deleted", error=None, changed_at=now
     )
+
+
+def post_by_remote_id(engine: Engine, channel: str, remote_id: str) -> Post | None:
+    """The post a channel knows by this id (a reply answers it), or None when it is not the city's."""
+    where = (channel_posts.c.channel == channel) & (channel_posts.c.remote_id == remote_id)
+    with engine.connect() as connection:
+        row = connection.execute(select(channel_posts).where(where)).mappings().first()
+    return from_row(Post, row) if row else None
+
+
+def cursor(engine: Engine, channel: str) -> str | None:
+    """How far the channel's replies were read (None: never)."""
+    query = select(channel_cursors.c.cursor).where(channel_cursors.c.channel == channel)
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one_or_none()
+
+
+def save_cursor(engine: Engine, channel: str, value: str, now: datetime) -> None:
+    """Remember how far the channel's replies were read."""
+    with engine.begin() as connection:
+        where = channel_cursors.c.channel == channel
+        moved = connection.execute(update(channel_cursors).where(where).values(cursor=value, updated_at=now))
+        if moved.rowcount == 0:
+            connection.execute(insert(channel_cursors).values(channel=channel, cursor=value, updated_at=now))
 
 
 def _update(engine: Engine, where, **values) -> bool:

@@ -1,4 +1,5 @@
-"""What every channel to the city's accounts shares: the text of a post, its idempotency key, a sent post."""
+"""What every channel to the city's accounts shares: the text of a post, its idempotency key, a sent post,
+a reply read from it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,19 @@ class Sent:
 
     id: str
     url: str | None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A citizen's reply read from a channel: what an office sees and what an answer refers to."""
+
+    remote_id: str  # the reply's own address on its network (kept unique)
+    ref: str  # what an answer refers to (a Mastodon status id; a Bluesky post's URI and CID, as JSON)
+    in_reply_to: str  # the network's id of the post it answers (channel_posts.remote_id when it is ours)
+    actor: str  # the author's profile address
+    handle: str  # @name@host (Mastodon), @name.domain (Bluesky)
+    instance: str  # where the author's account lives: hourly limits and blocks count by it
+    text: str  # the reply's text (HTML on Mastodon)
 
 
 def fit(title: str, summary: str, link: str, limit: int, link_length: int | None = None) -> str:

@@ -8,6 +8,8 @@ are not waited out in the worker: a 429 (or an exhausted budget) is an error the
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from mastodon import Mastodon
 from mastodon.errors import (
     MastodonAPIError,
@@ -19,16 +21,19 @@ from mastodon.errors import (
 )
 
 from ..config.channels import ChannelSettings
-from .channel_text import Sent, fit
+from .channel_text import Incoming, Sent, fit
 from .http import PushError
 
 LINK_LENGTH = 23  # Mastodon counts every link as 23 characters, however long
+PAGE = 40  # notifications read at once (Mastodon's most); the next poll goes on from the newest
 TIMEOUT = 15.0  # seconds for one request; the queue retries what does not answer
 USER_AGENT = "feedserver (+https://github.com/feedserver; municipal open data)"
 
 
 class MastodonAccount:
     """One configured account."""
+
+    DIRECT = True  # an answer may go to its addressee alone (visibility "direct")
 
     @staticmethod
     def compose(title: str, summary: str, link: str, limit: int) -> str:
@@ -61,6 +66,35 @@ class MastodonAccount:
         """Replace a status's text (Mastodon shows it as edited); the same status."""
         _call(self.api.status_update, sent.id, text)
         return sent
+
+    def replies_since(self, cursor: str | None) -> tuple[list[Incoming], str | None]:
+        """The mentions of the account after the notification `cursor` (oldest first), and the new cursor."""
+        found = _call(self.api.notifications, types=["mention"], min_id=cursor, limit=PAGE)
+        notes = sorted(found, key=lambda n: int(n["id"]))
+        incoming = [self._incoming(n) for n in notes if n.get("status")]
+        return incoming, (str(notes[-1]["id"]) if notes else cursor)
+
+    def answer(self, ref: str, handle: str, text: str, public: bool, language: str, key: str) -> Sent:
+        """Reply to a status, mentioning its author: public, or to them alone (direct)."""
+        visibility = self.channel.visibility if public else "direct"
+        status = _call(self.api.status_post, f"{handle} {text}", in_reply_to_id=ref, visibility=visibility,
+                       language=language, idempotency_key=key)  # fmt: skip
+        return Sent(str(status["id"]), status.get("url"))
+
+    def _incoming(self, notification) -> Incoming:
+        status, account = notification["status"], notification["account"]
+        acct = str(account["acct"])
+        if "@" not in acct:  # a local account: its host is the instance's
+            acct = f"{acct}@{urlsplit(self.channel.base_url).hostname}"
+        return Incoming(
+            remote_id=str(status["uri"]),
+            ref=str(status["id"]),
+            in_reply_to=str(status.get("in_reply_to_id") or ""),
+            actor=str(account.get("url") or account.get("uri")),
+            handle=f"@{acct}",
+            instance=acct.rsplit("@", 1)[1].lower(),
+            text=str(status.get("content") or ""),
+        )
 
     def delete(self, remote_id: str) -> None:
         """Delete a status; one that is gone already is fine."""

@@ -11,6 +11,7 @@ deletes it on its author's Delete or Undo.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from flask_babel import lazy_gettext
 
 from ..config import FeedSettings
 from ..desk import records as desk_records
-from ..desk.rules import APPROVER_ROLES, Conflict, Forbidden, NotFound, User
+from ..desk.rules import APPROVER_ROLES, Conflict, Forbidden, Invalid, NotFound, User
 from ..runtime import Runtime
 from ..sanitize import plain_text
 from . import ap_documents, outbox
@@ -29,6 +30,7 @@ from . import reply_records as records
 from .ap_remote import RemoteError, fetch_document, remote_actor
 from .ap_trust import id_of
 from .http import PushError
+from .social import ACCOUNTS
 
 log = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
@@ -60,22 +62,29 @@ def withdrawn(runtime: Runtime, activity: dict) -> bool:
 
 
 def take(runtime: Runtime, feed: FeedSettings, activity: dict, actor: str, now: datetime) -> int | None:
-    """Keep a verified reply for the feed's office; its id, or None when it is not kept (and why, logged)."""
-    settings, note = runtime.settings.replies, activity["object"]
-    instance = (urlsplit(actor).hostname or "").lower()
-    refusal = _refusal(runtime, feed, actor, instance, now)
+    """Keep a verified fediverse reply for the feed's office; its id, or None when it is not kept."""
+    note, instance = activity["object"], (urlsplit(actor).hostname or "").lower()
     if id_of(note.get("attributedTo")) not in (actor, None):
-        refusal = "the Note is attributed to someone else than its sender"
-    if refusal:
-        log.info("reply to %s from %s not kept: %s", feed.id, instance, refusal)
+        log.info("reply to %s from %s not kept: the Note is attributed to someone else", feed.id, instance)
         return None
-    text = plain_text(_content(note)).strip()[: settings.max_characters]
     values = {
-        "feed_id": feed.id, "office": feed.office, "remote_id": id_of(note), "actor": actor,
-        "handle": _handle(runtime, feed, actor, instance), "instance": instance,
-        "in_reply_to": id_of(note.get("inReplyTo")), "text": text, "received_at": now,
+        "remote_id": id_of(note), "actor": actor, "handle": _handle(runtime, feed, actor, instance),
+        "instance": instance, "in_reply_to": id_of(note.get("inReplyTo")), "text": _content(note),
     }  # fmt: skip
-    return records.add(runtime.store.engine, values)
+    return keep(runtime, feed, values, now)
+
+
+def keep(runtime: Runtime, feed: FeedSettings, values: dict, now: datetime) -> int | None:
+    """Keep a message (`values`: remote_id, actor, handle, instance, in_reply_to, text as HTML, channel ...)
+    for the feed's office as plain text within the size cap; its id, or None when it is not kept (blocked,
+    over a limit, nobody reads the feed, kept already) and why, logged."""
+    refusal = _refusal(runtime, feed, values["actor"], values["instance"], now)
+    if refusal:
+        log.info("reply to %s from %s not kept: %s", feed.id, values["instance"], refusal)
+        return None
+    text = plain_text(values["text"]).strip()[: runtime.settings.replies.max_characters]
+    kept = {**values, "feed_id": feed.id, "office": feed.office, "text": text, "received_at": now}
+    return records.add(runtime.store.engine, kept)
 
 
 def _refusal(runtime: Runtime, feed: FeedSettings, actor: str, instance: str, now: datetime) -> str | None:
@@ -116,7 +125,8 @@ def forget(runtime: Runtime, activity: dict, actor: str) -> int:
 
 def answer(runtime: Runtime, reply: records.Reply, text: str, public: bool, user: User, now: datetime) -> str:
     """Answer a message: sent at once (the answer's id), or kept as a draft ("") where the office's answers
-    need a second person's approval."""
+    need a second person's approval. Invalid when the answer cannot go where the message came from."""
+    _check_fits(runtime, reply, text, public)
     if reply.office in runtime.settings.replies.answers_need_approval:
         records.record_draft(runtime.store.engine, reply.id, text, public, user.name, now)
         _audit(runtime, user, "answer drafted", now, f"reply {reply.id} to {reply.handle}")
@@ -141,7 +151,20 @@ def approve_answer(runtime: Runtime, reply: records.Reply, user: User, now: date
 def _send(
     runtime: Runtime, reply: records.Reply, text: str, public: bool, now: datetime, user: User, writer: str
 ) -> str:
-    """Queue the answer to the author's inbox and record it; `user` sends it, `writer` wrote it."""
+    """Send the answer where the message came from and record it; `user` sends it, `writer` wrote it."""
+    if reply.channel:
+        answer_id = _send_on_channel(runtime, reply, text, public)
+    else:
+        answer_id = _send_to_inbox(runtime, reply, text, public, now)
+    approved_by = user.name if user.name != writer else None
+    records.record_answer(runtime.store.engine, reply.id, text, answer_id, writer, now, approved_by)
+    detail = f"reply {reply.id} to {reply.handle}" + (f", written by {writer}" if approved_by else "")
+    _audit(runtime, user, "answer", now, detail)
+    return answer_id
+
+
+def _send_to_inbox(runtime: Runtime, reply: records.Reply, text: str, public: bool, now: datetime) -> str:
+    """A signed Create{Note} to the author's inbox through the push queue; the Note's id."""
     feed = runtime.feed(reply.feed_id)
     try:
         inbox = remote_actor(runtime, feed.id, reply.actor).inbox
@@ -152,11 +175,32 @@ def _send(
     body = json.dumps(activity, ensure_ascii=False).encode()
     outbox.enqueue(runtime.store.engine, outbox.AP_DELIVER, now, feed_id=feed.id, target=inbox, body=body,
                    priority=outbox.URGENT, meta={"type": "Create"})  # fmt: skip
-    approved_by = user.name if user.name != writer else None
-    records.record_answer(runtime.store.engine, reply.id, text, note["id"], writer, now, approved_by)
-    detail = f"reply {reply.id} to {reply.handle}" + (f", written by {writer}" if approved_by else "")
-    _audit(runtime, user, "answer", now, detail)
     return note["id"]
+
+
+def _send_on_channel(runtime: Runtime, reply: records.Reply, text: str, public: bool) -> str:
+    """A reply on the city's account (at once: staff see whether it worked); its address there."""
+    channel = runtime.settings.channels.get(reply.channel or "")
+    if channel is None:
+        raise PushError(f"the channel {reply.channel} is no longer configured", retry=False)
+    key = "answer-" + hashlib.sha256(f"{reply.id}\n{text}\n{public}".encode()).hexdigest()[:32]
+    language = runtime.feed(reply.feed_id).language
+    account = ACCOUNTS[channel.type](channel)
+    sent = account.answer(reply.channel_ref or "", reply.handle, text, public, language, key)
+    return sent.url or sent.id
+
+
+def _check_fits(runtime: Runtime, reply: records.Reply, text: str, public: bool) -> None:
+    """An answer on a channel must fit its length, and Bluesky has no direct replies."""
+    channel = runtime.settings.channels.get(reply.channel or "") if reply.channel else None
+    if channel is None:
+        return
+    if not public and not ACCOUNTS[channel.type].DIRECT:
+        raise Invalid({"visibility": [lazy_gettext("This network has no direct replies: answer publicly.")]})
+    room = channel.max_characters - len(reply.handle) - 1
+    if len(text) > room:
+        message = lazy_gettext("On this network an answer may have at most %(max)d characters.", max=room)
+        raise Invalid({"text": [message]})
 
 
 def _audit(runtime: Runtime, user: User, action: str, now: datetime, detail: str) -> None:

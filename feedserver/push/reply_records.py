@@ -41,6 +41,8 @@ class Reply:
     drafted_by: str | None = None
     drafted_at: datetime | None = None
     approved_by: str | None = None
+    channel: str | None = None  # a reply to a post on this channel (None: to a feed actor)
+    channel_ref: str | None = None  # what an answer on the channel refers to
 
 
 def digest(remote_id: str) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext
 
-from ..desk.rules import APPROVER_ROLES, DeskError, NotFound
+from ..desk.rules import APPROVER_ROLES, DeskError, Invalid, NotFound
+from ..push import channel_records, replies
 from ..push import records as push_records
-from ..push import replies
 from ..push.http import PushError
 from ..sanitize import plain_text
 from . import admin
@@ -69,6 +69,8 @@ def answer(reply_id: int):
     public = request.form.get("visibility") == "public"
     try:
         replies.answer(runtime(), found, text, public, g.user, now())
+    except Invalid as exc:
+        return _detail_page(found, error=_first(exc), typed=text, status=422)
     except PushError as exc:
         return _detail_page(found, error=str(exc), typed=text, status=502)
     return redirect(url_for(".detail", reply_id=found.id))
@@ -87,6 +89,11 @@ def approve(reply_id: int):
     return redirect(url_for(".detail", reply_id=found.id))
 
 
+def _first(refusal: Invalid) -> str:
+    """The first message of a refused answer's field errors."""
+    return str(next(iter(refusal.extra["errors"].values()))[0])
+
+
 def _detail_page(found, error: str | None = None, typed: str = "", status: int = 200):
     original = _original(found)
     may_approve = g.user.role in APPROVER_ROLES and g.user.name != found.drafted_by
@@ -99,6 +106,9 @@ def _original(found) -> str | None:
     """The text of the feed's post the message answers, when it is one of ours."""
     if not found.in_reply_to:
         return None
+    if found.channel:
+        post = channel_records.post_by_remote_id(runtime().store.engine, found.channel, found.in_reply_to)
+        return (post.sent_text or post.text) if post else None
     item_id = found.in_reply_to.rstrip("/").rsplit("/", 1)[-1]
     kept = push_records.note(runtime().store.engine, found.feed_id, item_id)
     return plain_text(kept[0].get("content", "")) if kept else None
