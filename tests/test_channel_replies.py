@@ -72,6 +72,10 @@ def test_a_reply_on_mastodon_reaches_the_posts_office_and_the_answer_goes_back_a
         mastodon.add_reply("lena", "Und die Schule?", ours.id)  # a local account of the same instance
         mastodon.add_reply("x@spam.example", "Werbung", ours.id)  # a blocked instance
         mastodon.add_reply("otto@social.example", "@stadt Hallo!", None)  # answers no post of the city's
+        hostile = mastodon.add_reply(
+            "h" * 400 + "@evil.example", "Hallo", ours.id
+        )  # a handle too long to keep
+        del mastodon.add_reply("nobody@evil.example", "Hallo", ours.id)["account"]["acct"]  # unreadable
         assert poll(app) == 2
         erika, lena = sorted(kept(app), key=lambda m: m.handle)
         host = mastodon.url.split("//")[1].split(":")[0]
@@ -87,7 +91,7 @@ def test_a_reply_on_mastodon_reaches_the_posts_office_and_the_answer_goes_back_a
 
         assert poll(app) == 0  # read from where the last poll stopped: nothing twice
         engine = app.extensions["feedserver"].store.engine
-        assert channel_records.cursor(engine, "stadt") == mastodon.notifications[-1]["id"]
+        assert channel_records.cursor(engine, "stadt") == mastodon.notifications[-1]["id"] != hostile["id"]
         assert records.erase_handle(engine, "@lena@" + host) == 1
         assert poll(app) == 0 and len(kept(app)) == 1  # an erased message does not come back
 

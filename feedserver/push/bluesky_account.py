@@ -18,7 +18,7 @@ from atproto import Client, Session, models
 from atproto_client import exceptions
 
 from ..config.channels import ChannelSettings
-from .channel_text import Incoming, Sent, fit
+from .channel_text import Incoming, Sent, fit, readable
 from .http import PushError
 
 COLLECTION = "app.bsky.feed.post"
@@ -106,7 +106,7 @@ class BlueskyAccount:
                 break  # reached what was read before (or the end)
         replies = sorted((n for n in found if n.reason in ("reply", "mention")), key=lambda n: n.indexed_at)
         newest = max((n.indexed_at for n in found), default=cursor)
-        return [_incoming(n) for n in replies], newest
+        return readable(_incoming, replies), newest
 
     def answer(self, ref: str, handle: str, text: str, public: bool, language: str, key: str) -> Sent:
         """A reply in the citizen's thread, mentioning them (always public: Bluesky has no direct reply)."""

@@ -4,7 +4,10 @@ a reply read from it."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,31 @@ class Incoming:
     handle: str  # @name@host (Mastodon), @name.domain (Bluesky)
     instance: str  # where the author's account lives: hourly limits and blocks count by it
     text: str  # the reply's text (HTML on Mastodon)
+
+    def fits(self) -> bool:
+        """Whether every part fits where it is kept (a hostile server may send anything)."""
+        required = ((self.remote_id, 2048), (self.ref, 2048), (self.actor, 2048), (self.handle, 300),
+                    (self.instance, 253))  # fmt: skip
+        if not all(isinstance(value, str) and 0 < len(value) <= most for value, most in required):
+            return False
+        answers = isinstance(self.in_reply_to, str) and len(self.in_reply_to) <= 2048
+        return answers and isinstance(self.text, str)
+
+
+def readable(parse, notifications) -> list[Incoming]:
+    """The notifications `parse` can read and whose parts fit; the others are skipped (and logged)."""
+    found = []
+    for notification in notifications:
+        try:
+            incoming = parse(notification)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            log.warning("a reply notification was skipped: unreadable (%s)", type(exc).__name__)
+            continue
+        if incoming.fits():
+            found.append(incoming)
+        else:
+            log.warning("a reply notification was skipped: a part is missing or too long")
+    return found
 
 
 def fit(title: str, summary: str, link: str, limit: int, link_length: int | None = None) -> str:

@@ -21,7 +21,7 @@ from mastodon.errors import (
 )
 
 from ..config.channels import ChannelSettings
-from .channel_text import Incoming, Sent, fit
+from .channel_text import Incoming, Sent, fit, readable
 from .http import PushError
 
 LINK_LENGTH = 23  # Mastodon counts every link as 23 characters, however long
@@ -70,8 +70,10 @@ class MastodonAccount:
     def replies_since(self, cursor: str | None) -> tuple[list[Incoming], str | None]:
         """The mentions of the account after the notification `cursor` (oldest first), and the new cursor."""
         found = _call(self.api.notifications, types=["mention"], min_id=cursor, limit=PAGE)
-        notes = sorted(found, key=lambda n: int(n["id"]))
-        incoming = [self._incoming(n) for n in notes if n.get("status")]
+        # Ids are numbers on Mastodon, but other servers of this API use ULIDs or flakes: all sort by length,
+        # then by value.
+        notes = sorted(found, key=lambda n: (len(str(n.get("id"))), str(n.get("id"))))
+        incoming = readable(self._incoming, [n for n in notes if n.get("status")])
         return incoming, (str(notes[-1]["id"]) if notes else cursor)
 
     def answer(self, ref: str, handle: str, text: str, public: bool, language: str, key: str) -> Sent:
@@ -83,14 +85,14 @@ class MastodonAccount:
 
     def _incoming(self, notification) -> Incoming:
         status, account = notification["status"], notification["account"]
-        acct = str(account["acct"])
+        acct = _given(account["acct"]).lstrip("@")
         if "@" not in acct:  # a local account: its host is the instance's
             acct = f"{acct}@{urlsplit(self.channel.base_url).hostname}"
         return Incoming(
-            remote_id=str(status["uri"]),
-            ref=str(status["id"]),
+            remote_id=_given(status["uri"]),
+            ref=_given(str(status["id"])),
             in_reply_to=str(status.get("in_reply_to_id") or ""),
-            actor=str(account.get("url") or account.get("uri")),
+            actor=_given(account.get("url") or account.get("uri")),
             handle=f"@{acct}",
             instance=acct.rsplit("@", 1)[1].lower(),
             text=str(status.get("content") or ""),
@@ -103,6 +105,13 @@ class MastodonAccount:
         except PushError as exc:
             if exc.status != 404:
                 raise
+
+
+def _given(value) -> str:
+    """A part a notification must have: a string that is not empty (ValueError otherwise)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a notification without a part it must have")
+    return value
 
 
 def _call(method, *args, **kwargs):
