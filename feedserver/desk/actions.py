@@ -76,7 +76,7 @@ class Desk:
         if office is None:
             raise Invalid({"feed": [lazy_gettext("Must be the id of an announcements feed.")]})
         rules.require_office(user, office)
-        content = self._checked(cleaned(content), now)
+        content = self.check(cleaned(content), now, feed_id)
         with self.engine.begin() as connection:
             announcement_id = records.insert_announcement(connection, feed_id, user.id, now)
             records.insert_version(connection, announcement_id, 1, content, user.id, now)
@@ -93,7 +93,7 @@ class Desk:
             content = rules.revised(current.latest, cleaned(changes))
             if content is None:
                 return current
-            content = self._checked(content, now)
+            content = self.check(content, now, current.feed_id)
             number = current.latest.number + 1
             records.insert_version(connection, announcement_id, number, content, user.id, now)
             records.add_audit(connection, user, "edit", now, announcement_id, number)
@@ -124,11 +124,18 @@ class Desk:
             raise NotFound(lazy_gettext("There is no announcement with this id."))
         return records.announcement(connection, announcement_id)
 
-    def _checked(self, content: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def channels(self, feed_id: str) -> tuple[str, ...]:
+        """The configured channels an announcements feed posts to: the ones its announcements may choose."""
+        feed = self.runtime.settings.feeds.get(feed_id)
+        configured = self.runtime.settings.channels
+        return tuple(name for name in feed.channels if name in configured) if feed is not None else ()
+
+    def check(self, content: dict[str, Any], now: datetime, feed_id: str) -> dict[str, Any]:
         """Defaults filled in and the rules across fields applied; Invalid lists what is wrong."""
         content["publish_at"] = content.get("publish_at") or now
         content["targets"] = tuple(content.get("targets") or ())
-        errors = rules.content_errors(content, self.runtime.settings.feeds)
+        content["channels"] = rules.chosen_channels(content.get("channels"))
+        errors = rules.content_errors(content, self.runtime.settings.feeds, self.channels(feed_id))
         if errors:
             raise Invalid(errors)
         return content

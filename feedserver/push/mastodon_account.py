@@ -8,6 +8,8 @@ are not waited out in the worker: a 429 (or an exhausted budget) is an error the
 
 from __future__ import annotations
 
+import re
+
 from mastodon import Mastodon
 from mastodon.errors import (
     MastodonAPIError,
@@ -22,6 +24,7 @@ from ..config.channels import ChannelSettings
 from .channel_text import Sent, fit
 from .http import PushError
 
+URL = re.compile(r"https?://\S+")  # what Mastodon counts as a link, near enough for a length
 LINK_LENGTH = 23  # Mastodon counts every link as 23 characters, however long
 TIMEOUT = 15.0  # seconds for one request; the queue retries what does not answer
 USER_AGENT = "feedserver (+https://github.com/feedserver; municipal open data)"
@@ -34,6 +37,11 @@ class MastodonAccount:
     def compose(title: str, summary: str, link: str, limit: int) -> str:
         """The status text: title, summary and link within the instance's length (a link counts 23)."""
         return fit(title, summary, link, limit, LINK_LENGTH)
+
+    @staticmethod
+    def measure(text: str) -> int:
+        """A status's length as Mastodon counts it: every link as 23 characters."""
+        return len(URL.sub("x" * LINK_LENGTH, text))
 
     def __init__(self, channel: ChannelSettings):
         self.channel = channel

@@ -38,6 +38,7 @@ STATUS_LABELS = {
     "approved": lazy_gettext("Approved"),
     "withdrawn": lazy_gettext("Withdrawn"),
 }
+CHANNEL_TYPES = {"mastodon": "Mastodon", "bluesky": "Bluesky"}  # the networks' own names, in every language
 ROLE_LABELS = {
     "author": lazy_gettext("author"),
     "approver": lazy_gettext("approver"),
@@ -254,7 +255,7 @@ def create():
         return redirect_to
     feeds = g.desk.postable_feeds(g.user)
     if request.method == "GET":
-        return _form_page(None, feeds, form_values(None, _zone()))
+        return _form_page(None, feeds, form_values(None, _zone(), _offered(None, feeds)))
     data = form_content(request.form, _zone(), with_feed=True)
     try:
         fields = schemas.load(schemas.AnnouncementCreate(), data)
@@ -273,8 +274,9 @@ def detail(announcement_id: int):
     may_approve = rules.may_approve(g.user, found, g.desk.office(found.feed_id))
     audit = g.desk.audit(g.user, found.id)
     return page(
-        "admin/announcement.html", title=found.latest.title, a=found, may_approve=may_approve, audit=audit
-    )
+        "admin/announcement.html", title=found.latest.title, a=found, may_approve=may_approve, audit=audit,
+        feed_channels=g.desk.channels(found.feed_id),
+    )  # fmt: skip
 
 
 @bp.route("/announcements/<int:announcement_id>/edit", methods=["GET", "POST"])
@@ -284,7 +286,7 @@ def edit(announcement_id: int):
         return redirect_to
     found = g.desk.get(g.user, _checked_id(announcement_id))
     if request.method == "GET":
-        return _form_page(found, [], form_values(found.latest, _zone()))
+        return _form_page(found, [], form_values(found.latest, _zone(), _offered(found, [])))
     data = form_content(request.form, _zone(), with_feed=False)
     try:
         changes = schemas.load(schemas.AnnouncementUpdate(), data)
@@ -325,8 +327,15 @@ def audit():
     return page("admin/audit.html", title=gettext("Audit log"), entries=g.desk.audit(g.user))
 
 
+def _offered(found, feeds) -> tuple[str, ...]:
+    """The channels the form offers: its announcement's feed's, or those of every feed the user posts to."""
+    feed_ids = [found.feed_id] if found else [feed.id for feed in feeds]
+    return tuple(dict.fromkeys(name for feed_id in feed_ids for name in g.desk.channels(feed_id)))
+
+
 def _form_page(found, feeds, values, errors=None):
     all_feeds = list(runtime().settings.feeds.values())
+    configured = runtime().settings.channels
     status = 422 if errors else 200
     title = gettext("Edit announcement") if found else gettext("New announcement")
     return page(
@@ -339,6 +348,9 @@ def _form_page(found, feeds, values, errors=None):
         v=values,
         errors=errors or {},
         max_title=schemas.MAX_TITLE,
+        channels=[configured[name] for name in _offered(found, feeds)],
+        feed_channels={feed.id: g.desk.channels(feed.id) for feed in ([] if found else feeds)},
+        channel_types=CHANNEL_TYPES,
     )
 
 
