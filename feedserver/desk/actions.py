@@ -15,10 +15,12 @@ from typing import Any
 from flask_babel import lazy_gettext
 
 from ..config import FeedSettings
+from ..items import Item
 from ..output import publish
 from ..pipeline import refresh, safe_url
 from ..runtime import Runtime
 from . import records, rules
+from .drafts import UNSAVED, draft_item
 from .rules import Announcement, Forbidden, Invalid, NotFound, User
 
 
@@ -118,6 +120,23 @@ class Desk:
             records.mark_withdrawn(connection, announcement_id, user.id, now)
             records.add_audit(connection, user, "withdraw", now, announcement_id, current.latest.number)
         return self._after_change(announcement_id, now, published_changed=True)
+
+    def draft(
+        self, user: User, feed_id: str, changes: Mapping[str, Any], now: datetime, current=None
+    ) -> Item:
+        """The Item a new announcement (or an edit of `current`) would become once approved; nothing is saved.
+
+        The same checks as create and edit apply, so a preview shows nothing that saving would refuse."""
+        if current is None:
+            office = self.office(feed_id)
+            if office is None:
+                raise Invalid({"feed": [lazy_gettext("Must be the id of an announcements feed.")]})
+            rules.require_office(user, office)
+            return draft_item(feed_id, UNSAVED, 1, self.check(cleaned(changes), now, feed_id), now)
+        rules.check_edit(user, current, self.office(current.feed_id))
+        content = rules.revised(current.latest, cleaned(changes)) or current.latest.content()
+        content = self.check(dict(content), now, current.feed_id)
+        return draft_item(current.feed_id, current.id, current.latest.number + 1, content, now)
 
     def _locked(self, connection, announcement_id: int, now: datetime) -> Announcement:
         if not records.lock_announcement(connection, announcement_id, now):

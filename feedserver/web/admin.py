@@ -25,6 +25,7 @@ from ..desk.access import Access
 from ..desk.actions import Desk
 from ..desk.rules import STATUSES, DeskError, Invalid, NotFound, TooManyRequests
 from .admin_forms import form_content, form_values, submitted_values
+from .admin_preview import draft_previews
 from .admin_session import AdminSession, clear_session, csrf_token, csrf_valid, read_session, write_session
 from .common import local_text, now, runtime
 from .problems import problem
@@ -39,6 +40,12 @@ STATUS_LABELS = {
     "withdrawn": lazy_gettext("Withdrawn"),
 }
 CHANNEL_TYPES = {"mastodon": "Mastodon", "bluesky": "Bluesky"}  # the networks' own names, in every language
+PREVIEW_LABELS = {
+    "sms": lazy_gettext("SMS line"),
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "webpush": lazy_gettext("Push notification"),
+}
 ROLE_LABELS = {
     "author": lazy_gettext("author"),
     "approver": lazy_gettext("approver"),
@@ -256,6 +263,8 @@ def create():
     feeds = g.desk.postable_feeds(g.user)
     if request.method == "GET":
         return _form_page(None, feeds, form_values(None, _zone(), _offered(None, feeds)))
+    if request.form.get("preview"):
+        return _preview_page(None, feeds)
     data = form_content(request.form, _zone(), with_feed=True)
     try:
         fields = schemas.load(schemas.AnnouncementCreate(), data)
@@ -287,6 +296,8 @@ def edit(announcement_id: int):
     found = g.desk.get(g.user, _checked_id(announcement_id))
     if request.method == "GET":
         return _form_page(found, [], form_values(found.latest, _zone(), _offered(found, [])))
+    if request.form.get("preview"):
+        return _preview_page(found, [])
     data = form_content(request.form, _zone(), with_feed=False)
     try:
         changes = schemas.load(schemas.AnnouncementUpdate(), data)
@@ -333,7 +344,16 @@ def _offered(found, feeds) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for feed_id in feed_ids for name in g.desk.channels(feed_id)))
 
 
-def _form_page(found, feeds, values, errors=None):
+def _preview_page(found, feeds):
+    """The form again, as submitted, with the draft's previews (or its errors); nothing is saved."""
+    try:
+        shown = draft_previews(request.form, _zone(), found)
+    except (ValidationError, Invalid) as exc:
+        return _form_page(found, feeds, submitted_values(request.form), _errors(exc))
+    return _form_page(found, feeds, submitted_values(request.form), previews=shown)
+
+
+def _form_page(found, feeds, values, errors=None, previews=()):
     all_feeds = list(runtime().settings.feeds.values())
     configured = runtime().settings.channels
     status = 422 if errors else 200
@@ -351,6 +371,8 @@ def _form_page(found, feeds, values, errors=None):
         channels=[configured[name] for name in _offered(found, feeds)],
         feed_channels={feed.id: g.desk.channels(feed.id) for feed in ([] if found else feeds)},
         channel_types=CHANNEL_TYPES,
+        previews=previews,
+        preview_labels={network: str(label) for network, label in PREVIEW_LABELS.items()},
     )
 
 
