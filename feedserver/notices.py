@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from .items import CHANNELS, Item, make_item
+from .items import CHANNELS, Item, item_id, make_item
 
 MEDIA_TYPE = "application/vnd.feedserver.desk+json"
 
@@ -34,6 +34,15 @@ def published_record(announcement_id: int, version) -> dict[str, Any]:
     }
 
 
+def announcement_item_id(home_feed_id: str, announcement_id: int) -> str:
+    """The id of an announcement's Item (the same for every version: a correction replaces the item)."""
+    return item_id(home_feed_id, _key(announcement_id))
+
+
+def _key(announcement_id: int) -> str:
+    return f"announcement:{int(announcement_id)}"
+
+
 def announcement_item(home_feed_id: str, record: Mapping[str, Any]) -> Item:
     """The Item of a published version; its id depends only on the home feed and the announcement."""
     version = int(record["version"])
@@ -42,7 +51,7 @@ def announcement_item(home_feed_id: str, record: Mapping[str, Any]) -> Item:
     approved = _time(record.get("approved_at"))
     return make_item(
         home_feed_id,
-        f"announcement:{int(record['announcement'])}",
+        _key(record["announcement"]),
         title=str(record["title"]),
         summary=str(record.get("text") or ""),
         url=record.get("link"),

@@ -138,6 +138,11 @@ class Desk:
         content = self.check(dict(content), now, current.feed_id)
         return draft_item(current.feed_id, current.id, current.latest.number + 1, content, now)
 
+    def note(self, user: User, action: str, now: datetime, announcement_id: int, detail: str = "") -> None:
+        """Put an action on an announcement taken outside the desk (a delivery retried) in the audit log."""
+        with self.engine.begin() as connection:
+            records.add_audit(connection, user, action, now, announcement_id, detail=detail)
+
     def _locked(self, connection, announcement_id: int, now: datetime) -> Announcement:
         if not records.lock_announcement(connection, announcement_id, now):
             raise NotFound(lazy_gettext("There is no announcement with this id."))

@@ -91,12 +91,12 @@ def _sync_channel(
             state = "backlog" if first_look and not crisis else _admission(engine, channel, item, now)
             draft = records.Post(channel.name, feed.id, item.id, text, feed.language, state, crisis)
             if records.add(engine, draft, now) and state == "queued":
-                queued += _queue(runtime, draft, now)
+                queued += queue(runtime, draft, now)
         elif old.state in records.LIVE and old.text != text and records.revise(engine, old, text, now):
-            queued += _queue(runtime, old, now)
+            queued += queue(runtime, old, now)
     for old in known.values():
         if old.state in records.LIVE and old.item_id not in current and records.withdraw(engine, old, now):
-            queued += _queue(runtime, old, now)
+            queued += queue(runtime, old, now)
     return queued
 
 
@@ -123,7 +123,8 @@ def _admission(engine, channel: ChannelSettings, item: Item, now: datetime) -> s
     return "skipped"
 
 
-def _queue(runtime: Runtime, post: records.Post, now: datetime) -> int:
+def queue(runtime: Runtime, post: records.Post, now: datetime) -> int:
+    """Queue the job that makes the network's copy of a post what its row says (crisis notices first)."""
     priority = outbox.URGENT if post.crisis else outbox.NORMAL
     outbox.enqueue(
         runtime.store.engine, outbox.CHANNEL_DELIVER, now, feed_id=post.feed_id, target=post.channel,

@@ -24,7 +24,16 @@ from ..desk import rules, schemas
 from ..desk.access import Access
 from ..desk.actions import Desk
 from ..desk.rules import STATUSES, DeskError, Invalid, NotFound, TooManyRequests
+from ..push import deliveries
 from .admin_forms import form_content, form_values, submitted_values
+from .admin_labels import (
+    ACTION_LABELS,
+    CHANNEL_TYPES,
+    DELIVERY_LABELS,
+    PREVIEW_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+)
 from .admin_preview import draft_previews
 from .admin_session import AdminSession, clear_session, csrf_token, csrf_valid, read_session, write_session
 from .common import local_text, now, runtime
@@ -34,42 +43,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
 LANGUAGES = ("de", "en")
-STATUS_LABELS = {
-    "pending": lazy_gettext("Awaiting approval"),
-    "approved": lazy_gettext("Approved"),
-    "withdrawn": lazy_gettext("Withdrawn"),
-}
-CHANNEL_TYPES = {"mastodon": "Mastodon", "bluesky": "Bluesky"}  # the networks' own names, in every language
-PREVIEW_LABELS = {
-    "sms": lazy_gettext("SMS line"),
-    "mastodon": "Mastodon",
-    "bluesky": "Bluesky",
-    "webpush": lazy_gettext("Push notification"),
-}
-ROLE_LABELS = {
-    "author": lazy_gettext("author"),
-    "approver": lazy_gettext("approver"),
-    "admin": lazy_gettext("admin"),
-}
-ACTION_LABELS = {  # the audit log's actions (desk.access, desk.actions, desk.cli)
-    "create": lazy_gettext("created"),
-    "edit": lazy_gettext("edited"),
-    "approve": lazy_gettext("approved"),
-    "withdraw": lazy_gettext("withdrawn"),
-    "login": lazy_gettext("logged in"),
-    "login-failed": lazy_gettext("login failed"),
-    "login-locked": lazy_gettext("login locked"),
-    "address-locked": lazy_gettext("address locked"),
-    "logout": lazy_gettext("logged out"),
-    "session-end": lazy_gettext("session ended"),
-    "user-add": lazy_gettext("user added"),
-    "user-password": lazy_gettext("password set"),
-    "user-disable": lazy_gettext("user disabled"),
-    "token-create": lazy_gettext("API token created"),
-    "token-revoke": lazy_gettext("API token revoked"),
-    "answer": lazy_gettext("answered a citizen"),
-    "handled": lazy_gettext("marked a message handled"),
-}
 
 
 @bp.before_request
@@ -284,7 +257,8 @@ def detail(announcement_id: int):
     audit = g.desk.audit(g.user, found.id)
     return page(
         "admin/announcement.html", title=found.latest.title, a=found, may_approve=may_approve, audit=audit,
-        feed_channels=g.desk.channels(found.feed_id),
+        feed_channels=g.desk.channels(found.feed_id), deliveries=deliveries.of_announcement(runtime(), found),
+        delivery_labels={state: str(label) for state, label in DELIVERY_LABELS.items()},
     )  # fmt: skip
 
 
