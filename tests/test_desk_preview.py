@@ -124,3 +124,23 @@ def test_a_preview_of_invalid_input_shows_the_errors_and_no_preview(app):
     no_token = anna.post("/admin/new", data={"feed": "presse", "title": "T", "preview": "1"})
     assert no_token.status_code == 400  # the preview is a POST like any other: CSRF-checked
     assert announcements(app) == []
+
+
+def test_a_bluesky_channel_is_previewed_within_its_300_and_the_link_whole(tmp_path, monkeypatch, frozen):
+    monkeypatch.setenv(TOKEN_VARIABLE, "city-token")
+    bluesky = (
+        '[channels.kreis]\ntype = "bluesky"\nbase_url = "https://pds.example"\nhandle = "kreis.example"\n'
+        f'app_password = {{ env = "{TOKEN_VARIABLE}" }}\n'
+    )
+    mastodon = '[channels.stadt]\ntype = "mastodon"\nbase_url = "https://stadt.example"\n'
+    mastodon += f'access_token = {{ env = "{TOKEN_VARIABLE}" }}\n'
+    app = admin_app(tmp_path, monkeypatch, extra=mastodon + bluesky, feeds=FEEDS)
+    anna = login(app, "anna")
+    previews = shown(
+        preview(anna, "/admin/new?lang=en", text="Glätte und Schnee: der Markt fällt aus. " * 12)
+    )
+    text, counter, cut = previews["Bluesky (kreis)"]
+    assert cut and counter == "300 / 300 characters" and len(text) == 300
+    assert text.rsplit("\n\n", 1)[1].startswith("http://") and "#item-" in text.rsplit("\n\n", 1)[1]
+    length, limit = re.match(r"(\d+) / (\d+) characters", previews["Mastodon (stadt)"][1]).groups()
+    assert limit == "500" and 490 < int(length) <= 500  # the same draft, each network's limit
