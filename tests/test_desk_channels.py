@@ -178,3 +178,22 @@ def test_delivery_posts_only_where_the_approved_version_says_and_a_crisis_everyw
         warning = new_announcement(client, tokens["paul"], **crisis)
         assert approve(client, tokens["anna"], warning, 1).status_code == 200
         wait_for(lambda: "Sturmwarnung" in texts(stadt) and "Sturmwarnung" in texts(kreis))
+
+
+def test_every_channel_ticked_means_every_channel_and_an_unchanged_edit_form_adds_no_version(app):
+    anna = login(app, "anna")
+    ticked = draft(anna, channels_offered="1", channels=["stadt", "kreis"]).headers["Location"]
+    assert "every channel of the feed: stadt, kreis" in anna.get(f"{ticked}?lang=en").get_data(as_text=True)
+    detail = draft(anna).headers["Location"]  # no choice at all, as the API's default
+    form = anna.get(f"{detail}/edit")
+    page = form.get_data(as_text=True)
+    assert 'value="stadt" checked' in page and 'value="kreis" checked' in page
+    unchanged = {
+        "csrf_token": csrf_of(form),
+        "title": "Wochenmarkt fällt aus",
+        "text": "Wegen Glätte.",
+        "channels_offered": "1",
+        "channels": ["kreis", "stadt"],
+    }
+    assert anna.post(f"{detail}/edit", data=unchanged).status_code == 302
+    assert "Version 2" not in anna.get(f"{detail}?lang=en").get_data(as_text=True)

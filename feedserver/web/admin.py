@@ -241,7 +241,8 @@ def create():
     data = form_content(request.form, _zone(), with_feed=True)
     try:
         fields = schemas.load(schemas.AnnouncementCreate(), data)
-        created = g.desk.create(g.user, fields.pop("feed"), fields, now())
+        feed_id = fields.pop("feed")
+        created = g.desk.create(g.user, feed_id, _every_ticked(fields, feed_id), now())
     except (ValidationError, Invalid) as exc:
         return _form_page(None, feeds, submitted_values(request.form), _errors(exc))
     return redirect(url_for(".detail", announcement_id=created.id))
@@ -277,7 +278,7 @@ def edit(announcement_id: int):
         changes = schemas.load(schemas.AnnouncementUpdate(), data)
         if changes.get("publish_at") is None:
             changes.pop("publish_at", None)  # an empty field keeps the current publication time
-        g.desk.edit(g.user, found.id, changes, now())
+        g.desk.edit(g.user, found.id, _every_ticked(changes, found.feed_id), now())
     except (ValidationError, Invalid) as exc:
         return _form_page(found, [], submitted_values(request.form), _errors(exc))
     return redirect(url_for(".detail", announcement_id=found.id))
@@ -310,6 +311,15 @@ def audit():
     if (redirect_to := login_required()) is not None:
         return redirect_to
     return page("admin/audit.html", title=gettext("Audit log"), entries=g.desk.audit(g.user))
+
+
+def _every_ticked(fields: dict, feed_id: str) -> dict:
+    """Every channel of the feed ticked means every channel (None), as the form showed it: saving an edit
+    form unchanged adds no version, and a channel the feed gets later is included."""
+    ticked = fields.get("channels")
+    if ticked is not None and set(ticked) == set(g.desk.channels(feed_id)):
+        fields["channels"] = None
+    return fields
 
 
 def _offered(found, feeds) -> tuple[str, ...]:
