@@ -86,7 +86,7 @@ def test_login_and_announcements_pages_pass_axe_in_both_languages(desk_url, chro
     page.click("button[type=submit]")
     page.wait_for_url(f"{desk_url}/")
     check(page, lang, "index", directory)
-    assert page.goto(f"{desk_url}/plan/").status == 200
+    assert page.goto(f"{desk_url}/plan").status == 200
     check(page, lang, "plan", directory)
     assert page.goto(f"{desk_url}/announcements/1").status == 200
     check(page, lang, "deliveries", directory)

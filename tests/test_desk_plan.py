@@ -78,7 +78,7 @@ def rows(page: str) -> list[tuple[str, str, str]]:
 
 def test_an_office_sees_its_messages_by_day_in_the_window_with_links(app, planned):
     anna = login(app, "anna")
-    page = anna.get("/admin/plan/?lang=en")
+    page = anna.get("/admin/plan?lang=en")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert rows(text) == [
@@ -88,15 +88,15 @@ def test_an_office_sees_its_messages_by_day_in_the_window_with_links(app, planne
     ]  # not bauamt's, not withdrawn, nothing before Nov 14 or after Dec 5
     assert f'href="/admin/announcements/{planned["scheduled"]}?lang=en"' in text
     assert "November 14, 2026" in text and "December 5, 2026" in text  # the window, said
-    german = anna.get("/admin/plan/").get_data(as_text=True)
+    german = anna.get("/admin/plan").get_data(as_text=True)
     assert "Planung" in german and "Dienstag, 24. November 2026" in german and "geplant" in german
 
 
 def test_an_admin_sees_every_office_and_filters_by_one(app, planned):
     zoe = login(app, "zoe", ADMIN_PASSWORD)
-    everything = [title for _, title, _ in rows(zoe.get("/admin/plan/?lang=en").get_data(as_text=True))]
+    everything = [title for _, title, _ in rows(zoe.get("/admin/plan?lang=en").get_data(as_text=True))]
     assert everything == ["Markt verlegt", "Bürgerbüro zu", "Stadtfest", "Baustelle Ringstraße"]
-    page = zoe.get("/admin/plan/?lang=en&office=bauamt").get_data(as_text=True)
+    page = zoe.get("/admin/plan?lang=en&office=bauamt").get_data(as_text=True)
     assert [title for _, title, _ in rows(page)] == ["Baustelle Ringstraße"]
     assert (
         '<option value="bauamt" selected>' in page and '<input type="hidden" name="lang" value="en">' in page
@@ -106,15 +106,15 @@ def test_an_admin_sees_every_office_and_filters_by_one(app, planned):
 def test_an_office_not_ones_own_is_refused_without_echo_and_the_page_needs_a_login(app, planned):
     anna = login(app, "anna")
     for office in ("bauamt", "<script>x</script>", "x" * 300):
-        response = anna.get("/admin/plan/", query_string={"office": office})
+        response = anna.get("/admin/plan", query_string={"office": office})
         assert response.status_code == 400
         assert "<script>x" not in response.get_data(as_text=True) and "Baustelle" not in response.get_data(
             as_text=True
         )
-    stranger = app.test_client().get("/admin/plan/")
+    stranger = app.test_client().get("/admin/plan")
     assert stranger.status_code == 302 and stranger.headers["Location"].startswith("/admin/login")
 
 
 def test_an_empty_plan_says_so(app):
-    page = login(app, "anna").get("/admin/plan/?lang=en").get_data(as_text=True)
+    page = login(app, "anna").get("/admin/plan?lang=en").get_data(as_text=True)
     assert "No messages in this period." in page and "<table>" not in page

@@ -229,7 +229,7 @@ def desk_pages(app, desk, lang: str) -> dict[str, object]:
             ("error", "/admin/announcements/999"),
             ("messages", "/admin/replies/"),
             ("message", "/admin/replies/1"),
-            ("plan", "/admin/plan/"),
+            ("plan", "/admin/plan"),
         )
     }
     pages["empty messages"] = login(app, "carl", CARL).get(f"/admin/replies/{q}")

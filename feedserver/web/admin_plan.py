@@ -17,7 +17,7 @@ from ..desk.rules import DeskError
 from . import admin
 from .common import now, runtime
 
-bp = Blueprint("admin_plan", __name__, url_prefix="/admin/plan")
+bp = Blueprint("admin_plan", __name__, url_prefix="/admin")
 bp.before_request(admin.guard)
 bp.after_request(admin.finish)
 bp.url_defaults(admin.keep_language)
@@ -29,7 +29,7 @@ STATE_LABELS = {
 }
 
 
-@bp.get("/")
+@bp.get("/plan")
 def plan_page():
     """Scheduled and published messages by day and office, optionally of one office."""
     if (redirect_to := admin.login_required()) is not None:
