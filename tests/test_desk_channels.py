@@ -108,6 +108,10 @@ def test_an_edit_of_the_choice_alone_is_a_new_version_needing_approval(api_app):
     unchanged = client.patch(
         f"{API}/announcements/{announcement}", json={"channels": ["kreis"]}, headers=bearer(tokens["paul"])
     )
+    refused = client.patch(
+        f"{API}/announcements/{announcement}", json={"channels": ["land"]}, headers=bearer(tokens["paul"])
+    )
+    assert refused.status_code == 422 and list(refused.get_json()["errors"]) == ["channels"]  # an edit too
     assert unchanged.get_json()["current_version"] == 2  # the same choice again adds no version
 
 
