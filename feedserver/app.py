@@ -21,6 +21,8 @@ from .store import Store
 from .web import (
     activitypub,
     admin,
+    admin_delivery,
+    admin_plan,
     admin_replies,
     desk_api,
     feeds,
@@ -98,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(desk_api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_replies.bp)
+    app.register_blueprint(admin_plan.bp)
+    app.register_blueprint(admin_delivery.bp)
     api.register(app)
     app.register_blueprint(widgets.bp)
     app.register_blueprint(websub_hub.bp)

@@ -25,6 +25,9 @@ MAX_RAW_TEXT = MAX_SUMMARY * RAW_FACTOR
 # Roles an item may state in `data["kind"]` that the core acts on.
 READING = "reading"  # a measured value the next one replaces: current data, not a message
 NOTICE = "notice"  # derived from another item (a moved pickup's notice): it follows that item
+# A key of `data` the core acts on: the channels ([channels.NAME]) an item chose, of those its feed posts to.
+# Absent: every channel of the feed.
+CHANNELS = "channels"
 
 
 def item_id(feed_id: str, natural_key: str) -> str:

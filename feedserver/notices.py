@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from .items import Item, make_item
+from .items import CHANNELS, Item, item_id, make_item
 
 MEDIA_TYPE = "application/vnd.feedserver.desk+json"
 
@@ -30,17 +30,28 @@ def published_record(announcement_id: int, version) -> dict[str, Any]:
         "expires": _iso(version.expires),
         "approved_at": _iso(version.approved_at),
         "crisis": version.crisis,
+        "channels": None if version.channels is None else list(version.channels),
     }
+
+
+def announcement_item_id(home_feed_id: str, announcement_id: int) -> str:
+    """The id of an announcement's Item (the same for every version: a correction replaces the item)."""
+    return item_id(home_feed_id, _key(announcement_id))
+
+
+def _key(announcement_id: int) -> str:
+    return f"announcement:{int(announcement_id)}"
 
 
 def announcement_item(home_feed_id: str, record: Mapping[str, Any]) -> Item:
     """The Item of a published version; its id depends only on the home feed and the announcement."""
     version = int(record["version"])
+    channels = record.get("channels")
     published = _time(record["publish_at"])
     approved = _time(record.get("approved_at"))
     return make_item(
         home_feed_id,
-        f"announcement:{int(record['announcement'])}",
+        _key(record["announcement"]),
         title=str(record["title"]),
         summary=str(record.get("text") or ""),
         url=record.get("link"),
@@ -56,6 +67,8 @@ def announcement_item(home_feed_id: str, record: Mapping[str, Any]) -> Item:
             "sequence": version - 1,  # iCalendar SEQUENCE: calendar apps replace the event on a new version
             "expires": record.get("expires"),  # output drops the item from every view at this instant
             "crisis": bool(record.get("crisis")),
+            # Only a choice made in the desk is stated: without one, every channel of the feed.
+            **({CHANNELS: [str(name) for name in channels]} if channels is not None else {}),
         },
     )
 

@@ -191,6 +191,7 @@ announcement_versions = _table(
     Column("expires", UtcDateTime),
     Column("crisis", Boolean, nullable=False, default=False),
     Column("targets", Text, nullable=False, default="[]"),  # JSON list of feed ids; ["*"] = every feed
+    Column("channels", Text),  # JSON list of [channels.NAME] chosen; NULL: every channel of the feed
     Column("author_id", Integer, ForeignKey("desk_users.id"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )

@@ -135,10 +135,11 @@ def publish(client, tokens, **fields) -> dict:
 
 
 # --- /admin: an app with a secret key, and browsers that log in through the form -------------------------
-def admin_app(tmp_path, monkeypatch, extra: str = "", storage_url: str = ""):
-    """An app whose [server] has secret_key = { env = ... }, with two presse approvers who have passwords."""
+def admin_app(tmp_path, monkeypatch, extra: str = "", storage_url: str = "", feeds: str | None = None):
+    """An app whose [server] has secret_key = { env = ... }, with two presse approvers who have passwords
+    (on desk_feeds() unless `feeds` says otherwise)."""
     monkeypatch.setenv(SECRET_ENV, ADMIN_SECRET)
-    path = write_config(tmp_path, desk_feeds(), extra, storage_url=storage_url)
+    path = write_config(tmp_path, feeds or desk_feeds(), extra, storage_url=storage_url)
     server_key = f'[server]\nsecret_key = {{ env = "{SECRET_ENV}" }}\n'
     path.write_text(path.read_text().replace("[server]\n", server_key, 1))
     app = create_app(path)

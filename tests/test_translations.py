@@ -19,7 +19,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from feedserver.push import reply_records
+from feedserver.notices import announcement_item_id
+from feedserver.push import channel_records, reply_records
 from tests.desk_support import (
     PASSWORDS,
     add_user,
@@ -31,6 +32,7 @@ from tests.desk_support import (
     set_password,
     token_for,
 )
+from tests.test_desk_channels import FEEDS, OFFLINE, TOKEN_VARIABLE
 from tests.test_pages_text import leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,7 +171,9 @@ def foreign_words(html: str, lang: str) -> list[str]:
 
 @pytest.fixture
 def app(tmp_path, monkeypatch, frozen):
-    return admin_app(tmp_path, monkeypatch)
+    """The desk with presse posting to two channels (stadt, kreis), so the form offers them."""
+    monkeypatch.setenv(TOKEN_VARIABLE, "city-token")
+    return admin_app(tmp_path, monkeypatch, extra=OFFLINE, feeds=FEEDS)
 
 
 @pytest.fixture
@@ -185,6 +189,7 @@ def desk(app):
         page = bernd.get(f"/admin/announcements/{number}")
         form = {"csrf_token": csrf_of(page), "version": "1"}
         assert bernd.post(f"/admin/announcements/{number}/{action}", data=form).status_code == 302
+    delivered(app, 2)
     citizen = "https://social.example/users/erika"
     reply_records.add(app.extensions["feedserver"].store.engine, {
         "feed_id": "presse", "office": "presse", "remote_id": f"{citizen}/statuses/1", "actor": citizen,
@@ -199,6 +204,18 @@ def desk(app):
     engine = app.extensions["feedserver"].store.engine
     reply_records.record_draft(engine, waiting, "Der findet statt.", True, "anna", datetime.now(UTC))
     return anna, bernd
+
+
+def delivered(app, announcement_id: int) -> None:
+    """Announcement 2 went out on stadt and failed for good on kreis (the post rows a worker leaves)."""
+    engine, now = app.extensions["feedserver"].store.engine, datetime.now(UTC)
+    item_id = announcement_item_id("presse", announcement_id)
+    for channel in ("stadt", "kreis"):
+        post = channel_records.Post(channel, "presse", item_id, "Stadtfest am Markt", "de", "queued")
+        assert channel_records.add(engine, post, now)
+    sent = channel_records.post(engine, "stadt", "presse", item_id)
+    channel_records.mark_sent(engine, sent, "1", "https://stadt.example/@stadt/1", sent.text, now)
+    channel_records.mark_failed(engine, post, "token refused: ('Mastodon API returned error', 401)", now)
 
 
 def desk_pages(app, desk, lang: str) -> dict[str, object]:
@@ -220,6 +237,7 @@ def desk_pages(app, desk, lang: str) -> dict[str, object]:
             ("messages", "/admin/replies/"),
             ("message", "/admin/replies/1"),
             ("own answer waiting", "/admin/replies/2"),
+            ("plan", "/admin/plan"),
         )
     }
     pages["answer to approve"] = bernd.get(f"/admin/replies/2{q}")
@@ -243,6 +261,13 @@ def desk_pages(app, desk, lang: str) -> dict[str, object]:
     pages["own answer refused"] = anna.post(
         f"/admin/replies/2/approve{q}", data={"csrf_token": csrf_of(pages["own answer waiting"])}
     )  # its writer may not approve it
+    preview = {"csrf_token": token, "feed": "presse", "title": "Stadtfest", "text": "Musik. " * 100,
+               "channels_offered": "1", "channels": ["stadt", "kreis"], "preview": "1"}  # fmt: skip
+    pages["preview"] = anna.post(f"/admin/new{q}", data=preview)
+    pages["edit preview"] = anna.post(f"/admin/announcements/1/edit{q}", data=preview | {"text": "Kurz."})
+    pages["refused retry"] = anna.post(
+        f"/admin/announcements/2/deliveries/stadt/retry{q}", data={"csrf_token": token}
+    )
     pages["refused approval"] = anna.post(
         f"/admin/announcements/1/approve{q}",
         data={"csrf_token": csrf_of(pages["own announcement"]), "version": "1"},
@@ -268,7 +293,7 @@ STATUS = {
     "own answer refused": 403,
     "forged form": 400,
 }
-STATUS |= {"wrong password": 401, "locked": 429}
+STATUS |= {"wrong password": 401, "locked": 429, "refused retry": 409}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

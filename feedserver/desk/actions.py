@@ -15,10 +15,12 @@ from typing import Any
 from flask_babel import lazy_gettext
 
 from ..config import FeedSettings
+from ..items import Item
 from ..output import publish
 from ..pipeline import refresh, safe_url
 from ..runtime import Runtime
 from . import records, rules
+from .drafts import UNSAVED, draft_item
 from .rules import Announcement, Forbidden, Invalid, NotFound, User
 
 
@@ -76,7 +78,7 @@ class Desk:
         if office is None:
             raise Invalid({"feed": [lazy_gettext("Must be the id of an announcements feed.")]})
         rules.require_office(user, office)
-        content = self._checked(cleaned(content), now)
+        content = self.check(cleaned(content), now, feed_id)
         with self.engine.begin() as connection:
             announcement_id = records.insert_announcement(connection, feed_id, user.id, now)
             records.insert_version(connection, announcement_id, 1, content, user.id, now)
@@ -93,7 +95,7 @@ class Desk:
             content = rules.revised(current.latest, cleaned(changes))
             if content is None:
                 return current
-            content = self._checked(content, now)
+            content = self.check(content, now, current.feed_id)
             number = current.latest.number + 1
             records.insert_version(connection, announcement_id, number, content, user.id, now)
             records.add_audit(connection, user, "edit", now, announcement_id, number)
@@ -119,16 +121,45 @@ class Desk:
             records.add_audit(connection, user, "withdraw", now, announcement_id, current.latest.number)
         return self._after_change(announcement_id, now, published_changed=True)
 
+    def draft(
+        self, user: User, feed_id: str, changes: Mapping[str, Any], now: datetime, current=None
+    ) -> Item:
+        """The Item a new announcement (or an edit of `current`) would become once approved; nothing is saved.
+
+        The same checks as create and edit apply, so a preview shows nothing that saving would refuse."""
+        if current is None:
+            office = self.office(feed_id)
+            if office is None:
+                raise Invalid({"feed": [lazy_gettext("Must be the id of an announcements feed.")]})
+            rules.require_office(user, office)
+            return draft_item(feed_id, UNSAVED, 1, self.check(cleaned(changes), now, feed_id), now)
+        rules.check_edit(user, current, self.office(current.feed_id))
+        content = rules.revised(current.latest, cleaned(changes)) or current.latest.content()
+        content = self.check(dict(content), now, current.feed_id)
+        return draft_item(current.feed_id, current.id, current.latest.number + 1, content, now)
+
+    def note(self, user: User, action: str, now: datetime, announcement_id: int, detail: str = "") -> None:
+        """Put an action on an announcement taken outside the desk (a delivery retried) in the audit log."""
+        with self.engine.begin() as connection:
+            records.add_audit(connection, user, action, now, announcement_id, detail=detail)
+
     def _locked(self, connection, announcement_id: int, now: datetime) -> Announcement:
         if not records.lock_announcement(connection, announcement_id, now):
             raise NotFound(lazy_gettext("There is no announcement with this id."))
         return records.announcement(connection, announcement_id)
 
-    def _checked(self, content: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def channels(self, feed_id: str) -> tuple[str, ...]:
+        """The configured channels an announcements feed posts to: the ones its announcements may choose."""
+        feed = self.runtime.settings.feeds.get(feed_id)
+        configured = self.runtime.settings.channels
+        return tuple(name for name in feed.channels if name in configured) if feed is not None else ()
+
+    def check(self, content: dict[str, Any], now: datetime, feed_id: str) -> dict[str, Any]:
         """Defaults filled in and the rules across fields applied; Invalid lists what is wrong."""
         content["publish_at"] = content.get("publish_at") or now
         content["targets"] = tuple(content.get("targets") or ())
-        errors = rules.content_errors(content, self.runtime.settings.feeds)
+        content["channels"] = rules.chosen_channels(content.get("channels"))
+        errors = rules.content_errors(content, self.runtime.settings.feeds, self.channels(feed_id))
         if errors:
             raise Invalid(errors)
         return content

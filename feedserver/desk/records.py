@@ -188,6 +188,7 @@ def insert_version(
             expires=content["expires"],
             crisis=bool(content["crisis"]),
             targets=json.dumps(list(content["targets"])),
+            channels=None if content.get("channels") is None else json.dumps(list(content["channels"])),
             author_id=author_id,
             created_at=now,
         )
@@ -318,6 +319,7 @@ def _version(row, names: dict[int, str]) -> Version:
         number=row["version"],
         crisis=bool(row["crisis"]),
         targets=tuple(json.loads(row["targets"] or "[]")),
+        channels=None if row["channels"] is None else tuple(json.loads(row["channels"])),
         author=names.get(row["author_id"], "?"),
         approver=names.get(row["approver_id"]) if row["approver_id"] else None,
     )

@@ -28,7 +28,9 @@ from flask_babel import lazy_gettext
 ROLES = ("author", "approver", "admin")
 APPROVER_ROLES = frozenset({"approver", "admin"})
 ALL_FEEDS = "*"  # the crisis target meaning "every feed"
-EDITABLE = ("title", "text", "link", "starts", "ends", "publish_at", "expires", "crisis", "targets")
+EDITABLE = (
+    "title", "text", "link", "starts", "ends", "publish_at", "expires", "crisis", "targets", "channels",
+)  # fmt: skip
 STATUSES = ("pending", "approved", "withdrawn")
 
 
@@ -114,6 +116,7 @@ class Version:
     approver_id: int | None = None
     approver: str | None = None
     approved_at: datetime | None = None
+    channels: tuple[str, ...] | None = None  # the [channels.NAME] chosen; None: every channel of the feed
 
     @property
     def approved(self) -> bool:
@@ -231,8 +234,11 @@ def check_withdrawal(user: User, announcement: Announcement, office: str | None)
         raise Conflict(lazy_gettext("This announcement is already withdrawn."))
 
 
-def content_errors(content: Mapping[str, Any], feed_ids: Collection[str]) -> dict[str, list[str]]:
-    """Rules across fields of one version's content (the schema checked each field on its own)."""
+def content_errors(
+    content: Mapping[str, Any], feed_ids: Collection[str], channels: Collection[str] = ()
+) -> dict[str, list[str]]:
+    """Rules across fields of one version's content (the schema checked each field on its own); `channels`
+    are those the announcement's feed posts to, the only ones it may choose."""
     errors: dict[str, list[str]] = {}
 
     def add(name: str, message) -> None:
@@ -256,6 +262,8 @@ def content_errors(content: Mapping[str, Any], feed_ids: Collection[str]) -> dic
         add("targets", lazy_gettext('"*" (every feed) cannot be combined with feed ids.'))
     elif any(t != ALL_FEEDS and t not in feed_ids for t in targets):
         add("targets", lazy_gettext("Every target must be the id of a configured feed."))
+    if any(name not in channels for name in content.get("channels") or ()):
+        add("channels", lazy_gettext("Every channel must be one this announcement's feed posts to."))
     return errors
 
 
@@ -263,7 +271,13 @@ def revised(latest: Version, changes: Mapping[str, Any]) -> dict[str, Any] | Non
     """The content of the next version (latest plus changes), or None when the changes change nothing."""
     content = latest.content() | {k: v for k, v in changes.items() if k in EDITABLE}
     content["targets"] = tuple(content.get("targets") or ())
+    content["channels"] = chosen_channels(content.get("channels"))
     return None if content == latest.content() else content
+
+
+def chosen_channels(channels: Iterable[str] | None) -> tuple[str, ...] | None:
+    """A channel choice as stored: names in a stable order, or None for every channel of the feed."""
+    return None if channels is None else tuple(sorted(set(channels)))
 
 
 def visible(version: Version, now: datetime) -> bool:

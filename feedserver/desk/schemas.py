@@ -15,12 +15,14 @@ from flask_babel.speaklater import LazyString
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ..config import FEED_ID
+from ..config.channels import CHANNEL_NAME
 from .rules import ALL_FEEDS, ROLES, STATUSES
 
 MAX_TITLE = 160  # the SMS line
 MAX_TEXT = 10_000
 MAX_LINK = 2000
 MAX_TARGETS = 200
+MAX_CHANNELS = 50
 # C0 controls but tab and line feed, DEL, C1 controls, lone surrogates, and the non-characters XML forbids.
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 LINE_END = re.compile("\r\n?")
@@ -86,6 +88,27 @@ class Targets(fields.Field):
         return list(value or ())
 
 
+class Channels(fields.Field):
+    """The [channels.NAME] an announcement goes to: a list of names, or null for every channel of its feed."""
+
+    default_error_messages = {
+        "invalid": lazy_gettext("Must be a list of channel names, or null for every channel of the feed."),
+        "too_many": lazy_gettext("At most %(count)s channels.", count=MAX_CHANNELS),
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.make_error("invalid")
+        if len(value) > MAX_CHANNELS:
+            raise self.make_error("too_many")
+        if not all(re.fullmatch(CHANNEL_NAME, v) for v in value):
+            raise self.make_error("invalid")
+        return tuple(sorted(set(value)))
+
+    def _serialize(self, value, attr, obj, **kwargs) -> list[str] | None:
+        return None if value is None else list(value)
+
+
 class Link(fields.Url):
     """A URL whose "not a link" message is lazy like the others (marshmallow's Url insists on a str)."""
 
@@ -129,6 +152,17 @@ class AnnouncementContent(Schema):
     targets = Targets(
         load_default=tuple,
         metadata={"description": 'Crisis only: feed ids, or "*" for every feed.'},
+    )
+    channels = Channels(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "The channels ([channels.NAME] of the feed) it is posted to; null: every one. "
+            "A crisis announcement goes to every configured channel whatever this says.",
+            "type": "array",  # apispec adds "null" (allow_none)
+            "items": {"type": "string", "pattern": f"^{CHANNEL_NAME}$"},
+            "maxItems": MAX_CHANNELS,
+        },
     )
 
 

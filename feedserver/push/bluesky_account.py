@@ -68,6 +68,11 @@ class BlueskyAccount:
         """The post text: title, summary and the whole link within `limit` graphemes."""
         return fit(title, summary, link, limit)
 
+    @staticmethod
+    def measure(text: str) -> int:
+        """A post's length as `compose` counts it: characters, never fewer than Bluesky's graphemes."""
+        return len(text)
+
     def post(self, text: str, language: str, key: str, created: datetime) -> Sent:
         """Create the post unless a retry finds it made already; its at:// URI and web address."""
         did = self._login()

@@ -60,13 +60,22 @@ def fit(title: str, summary: str, link: str, limit: int, link_length: int | None
     """Title, summary and link, shortened (never the link) to `limit` characters, a link counting
     `link_length` (its own length unless the network counts links otherwise)."""
     room = limit - (len(link) if link_length is None else link_length) - 2  # the link on its own line
-    parts = [title.strip()]
-    if summary.strip() and summary.strip() != title.strip():
-        parts.append(summary.strip())
-    text = "\n\n".join(parts)
+    text = _body(title, summary)
     if len(text) > room:
         text = text[: room - 1].rstrip() + "…"
     return f"{text}\n\n{link}"
+
+
+def shortened(title: str, summary: str, text: str) -> bool:
+    """Whether `fit` had to cut title and summary to make `text`."""
+    return not text.startswith(_body(title, summary) + "\n\n")
+
+
+def _body(title: str, summary: str) -> str:
+    parts = [title.strip()]
+    if summary.strip() and summary.strip() != title.strip():
+        parts.append(summary.strip())
+    return "\n\n".join(parts)
 
 
 def idempotency_key(channel: str, feed_id: str, item_id: str) -> str:

@@ -8,6 +8,7 @@ are not waited out in the worker: a 429 (or an exhausted budget) is an error the
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from mastodon import Mastodon
@@ -24,6 +25,7 @@ from ..config.channels import ChannelSettings
 from .channel_text import Incoming, Sent, fit, readable
 from .http import PushError
 
+URL = re.compile(r"https?://\S+")  # what Mastodon counts as a link, near enough for a length
 LINK_LENGTH = 23  # Mastodon counts every link as 23 characters, however long
 PAGE = 40  # notifications read at once (Mastodon's most); the next poll goes on from the newest
 TIMEOUT = 15.0  # seconds for one request; the queue retries what does not answer
@@ -39,6 +41,11 @@ class MastodonAccount:
     def compose(title: str, summary: str, link: str, limit: int) -> str:
         """The status text: title, summary and link within the instance's length (a link counts 23)."""
         return fit(title, summary, link, limit, LINK_LENGTH)
+
+    @staticmethod
+    def measure(text: str) -> int:
+        """A status's length as Mastodon counts it: every link as 23 characters."""
+        return len(URL.sub("x" * LINK_LENGTH, text))
 
     def __init__(self, channel: ChannelSettings):
         self.channel = channel

@@ -218,5 +218,13 @@ def pending(engine: Engine, kind: str | None = None) -> int:
         return connection.execute(query).scalar_one()
 
 
+def pending_deliveries(engine: Engine, feed_id: str, item_id: str) -> dict[str, Job]:
+    """The channel jobs queued or running for one item of a feed, by channel."""
+    query = select(push_jobs).where(push_jobs.c.kind == CHANNEL_DELIVER, push_jobs.c.feed_id == feed_id)
+    with engine.connect() as connection:
+        jobs = [_job(row) for row in connection.execute(query.order_by(push_jobs.c.id)).mappings()]
+    return {job.target or "": job for job in jobs if job.meta.get("item") == item_id}
+
+
 def _job(row) -> Job:
     return from_row(Job, row, meta=json.loads(row["meta"] or "{}"))

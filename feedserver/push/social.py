@@ -2,7 +2,8 @@
 that leave the feed deletions, through the one durable push queue.
 
 After a feed changes, `sync` compares what each channel should carry (the feed's current messages that pass
-its `channel_filter` on the channels the feed chose; crisis notices on every channel) with what it recorded,
+its `channel_filter` on the channels the feed chose, narrowed to those an item chose itself, as a desk
+announcement does; crisis notices on every channel) with what it recorded,
 and queues one job per post to make, edit or delete. The first look at a feed records its items as backlog:
 choosing a channel brings news, not a hundred old posts at once. `deliver` reconciles one post with the
 network from its row, so a job that runs twice (a restart, a retry) does no harm.
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from ..config import FeedSettings
 from ..config.channels import ChannelSettings
 from ..filters import parse_selection
-from ..items import Item
+from ..items import CHANNELS, Item
 from ..renditions import accepted_filters, has_expired
 from ..runtime import Runtime
 from . import channel_records as records
@@ -48,9 +49,19 @@ def sync(runtime: Runtime, feed: FeedSettings, now: datetime) -> int:
     chosen = _chosen(feed, items, now)
     queued = 0
     for channel in channels.values():
-        carried = crisis + ([i for i in chosen if not is_crisis(i)] if channel.name in feed.channels else [])
-        queued += _sync_channel(runtime, channel, feed, carried, current, now)
+        ordinary = [i for i in chosen if not is_crisis(i) and allows(i, channel.name)]
+        carried = crisis + (ordinary if channel.name in feed.channels else [])
+        # An item whose own choice (a desk announcement's) leaves this channel out is not current here: a
+        # correction that drops a channel deletes the post there.
+        dropped = {i.id for i in items if not is_crisis(i) and not allows(i, channel.name)}
+        queued += _sync_channel(runtime, channel, feed, carried, current - dropped, now)
     return queued
+
+
+def allows(item: Item, channel: str) -> bool:
+    """Whether an item goes to this channel of its feed: every one unless it chose some (data["channels"])."""
+    chosen = item.data.get(CHANNELS)
+    return chosen is None or channel in chosen
 
 
 def _chosen(feed: FeedSettings, items: list[Item], now: datetime) -> list[Item]:
@@ -73,21 +84,34 @@ def _sync_channel(
     first_look = chosen and records.mark_synced(engine, channel.name, feed.id, now)
     queued = 0
     for item in sorted(carried, key=lambda i: (not is_crisis(i), i.published, i.id)):
-        link = item_link(runtime.settings, feed.id, item)
-        text = ACCOUNTS[channel.type].compose(item.title, item.summary, link, channel.max_characters)
+        text = post_text(runtime, channel, feed, item)
         old = known.get(item.id)
         if old is None:
             crisis = is_crisis(item)
             state = "backlog" if first_look and not crisis else _admission(engine, channel, item, now)
             draft = records.Post(channel.name, feed.id, item.id, text, feed.language, state, crisis)
             if records.add(engine, draft, now) and state == "queued":
-                queued += _queue(runtime, draft, now)
+                queued += queue(runtime, draft, now)
         elif old.state in records.LIVE and old.text != text and records.revise(engine, old, text, now):
-            queued += _queue(runtime, old, now)
+            queued += queue(runtime, old, now)
     for old in known.values():
         if old.state in records.LIVE and old.item_id not in current and records.withdraw(engine, old, now):
-            queued += _queue(runtime, old, now)
+            queued += queue(runtime, old, now)
     return queued
+
+
+def carried_by(runtime: Runtime, feed: FeedSettings, item: Item) -> list[str]:
+    """The channels an item of this feed goes to: every one for a crisis, else the feed's that it allows
+    (its channel_filter aside: that one judges an item among the feed's others)."""
+    if is_crisis(item):
+        return list(runtime.settings.channels)
+    return [name for name in feed.channels if name in runtime.settings.channels and allows(item, name)]
+
+
+def post_text(runtime: Runtime, channel: ChannelSettings, feed: FeedSettings, item: Item) -> str:
+    """The text of an item's post on a channel (what is posted, and what the desk's preview shows)."""
+    link = item_link(runtime.settings, feed.id, item)
+    return ACCOUNTS[channel.type].compose(item.title, item.summary, link, channel.max_characters)
 
 
 def _admission(engine, channel: ChannelSettings, item: Item, now: datetime) -> str:
@@ -99,7 +123,8 @@ def _admission(engine, channel: ChannelSettings, item: Item, now: datetime) -> s
     return "skipped"
 
 
-def _queue(runtime: Runtime, post: records.Post, now: datetime) -> int:
+def queue(runtime: Runtime, post: records.Post, now: datetime) -> int:
+    """Queue the job that makes the network's copy of a post what its row says (crisis notices first)."""
     priority = outbox.URGENT if post.crisis else outbox.NORMAL
     outbox.enqueue(
         runtime.store.engine, outbox.CHANNEL_DELIVER, now, feed_id=post.feed_id, target=post.channel,

@@ -24,7 +24,17 @@ from ..desk import rules, schemas
 from ..desk.access import Access
 from ..desk.actions import Desk
 from ..desk.rules import STATUSES, DeskError, Invalid, NotFound, TooManyRequests
+from ..push import deliveries
 from .admin_forms import form_content, form_values, submitted_values
+from .admin_labels import (
+    ACTION_LABELS,
+    CHANNEL_TYPES,
+    DELIVERY_LABELS,
+    PREVIEW_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+)
+from .admin_preview import draft_previews
 from .admin_session import AdminSession, clear_session, csrf_token, csrf_valid, read_session, write_session
 from .common import local_text, now, runtime
 from .problems import problem
@@ -33,35 +43,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
 LANGUAGES = ("de", "en")
-STATUS_LABELS = {
-    "pending": lazy_gettext("Awaiting approval"),
-    "approved": lazy_gettext("Approved"),
-    "withdrawn": lazy_gettext("Withdrawn"),
-}
-ROLE_LABELS = {
-    "author": lazy_gettext("author"),
-    "approver": lazy_gettext("approver"),
-    "admin": lazy_gettext("admin"),
-}
-ACTION_LABELS = {  # the audit log's actions (desk.access, desk.actions, desk.cli)
-    "create": lazy_gettext("created"),
-    "edit": lazy_gettext("edited"),
-    "approve": lazy_gettext("approved"),
-    "withdraw": lazy_gettext("withdrawn"),
-    "login": lazy_gettext("logged in"),
-    "login-failed": lazy_gettext("login failed"),
-    "login-locked": lazy_gettext("login locked"),
-    "address-locked": lazy_gettext("address locked"),
-    "logout": lazy_gettext("logged out"),
-    "session-end": lazy_gettext("session ended"),
-    "user-add": lazy_gettext("user added"),
-    "user-password": lazy_gettext("password set"),
-    "user-disable": lazy_gettext("user disabled"),
-    "token-create": lazy_gettext("API token created"),
-    "token-revoke": lazy_gettext("API token revoked"),
-    "answer": lazy_gettext("answered a citizen"),
-    "handled": lazy_gettext("marked a message handled"),
-}
 
 
 @bp.before_request
@@ -254,11 +235,14 @@ def create():
         return redirect_to
     feeds = g.desk.postable_feeds(g.user)
     if request.method == "GET":
-        return _form_page(None, feeds, form_values(None, _zone()))
+        return _form_page(None, feeds, form_values(None, _zone(), _offered(None, feeds)))
+    if request.form.get("preview"):
+        return _preview_page(None, feeds)
     data = form_content(request.form, _zone(), with_feed=True)
     try:
         fields = schemas.load(schemas.AnnouncementCreate(), data)
-        created = g.desk.create(g.user, fields.pop("feed"), fields, now())
+        feed_id = fields.pop("feed")
+        created = g.desk.create(g.user, feed_id, _every_ticked(fields, feed_id), now())
     except (ValidationError, Invalid) as exc:
         return _form_page(None, feeds, submitted_values(request.form), _errors(exc))
     return redirect(url_for(".detail", announcement_id=created.id))
@@ -273,8 +257,10 @@ def detail(announcement_id: int):
     may_approve = rules.may_approve(g.user, found, g.desk.office(found.feed_id))
     audit = g.desk.audit(g.user, found.id)
     return page(
-        "admin/announcement.html", title=found.latest.title, a=found, may_approve=may_approve, audit=audit
-    )
+        "admin/announcement.html", title=found.latest.title, a=found, may_approve=may_approve, audit=audit,
+        feed_channels=g.desk.channels(found.feed_id), deliveries=deliveries.of_announcement(runtime(), found),
+        delivery_labels={state: str(label) for state, label in DELIVERY_LABELS.items()},
+    )  # fmt: skip
 
 
 @bp.route("/announcements/<int:announcement_id>/edit", methods=["GET", "POST"])
@@ -284,13 +270,15 @@ def edit(announcement_id: int):
         return redirect_to
     found = g.desk.get(g.user, _checked_id(announcement_id))
     if request.method == "GET":
-        return _form_page(found, [], form_values(found.latest, _zone()))
+        return _form_page(found, [], form_values(found.latest, _zone(), _offered(found, [])))
+    if request.form.get("preview"):
+        return _preview_page(found, [])
     data = form_content(request.form, _zone(), with_feed=False)
     try:
         changes = schemas.load(schemas.AnnouncementUpdate(), data)
         if changes.get("publish_at") is None:
             changes.pop("publish_at", None)  # an empty field keeps the current publication time
-        g.desk.edit(g.user, found.id, changes, now())
+        g.desk.edit(g.user, found.id, _every_ticked(changes, found.feed_id), now())
     except (ValidationError, Invalid) as exc:
         return _form_page(found, [], submitted_values(request.form), _errors(exc))
     return redirect(url_for(".detail", announcement_id=found.id))
@@ -325,8 +313,33 @@ def audit():
     return page("admin/audit.html", title=gettext("Audit log"), entries=g.desk.audit(g.user))
 
 
-def _form_page(found, feeds, values, errors=None):
+def _every_ticked(fields: dict, feed_id: str) -> dict:
+    """Every channel of the feed ticked means every channel (None), as the form showed it: saving an edit
+    form unchanged adds no version, and a channel the feed gets later is included."""
+    ticked = fields.get("channels")
+    if ticked is not None and set(ticked) == set(g.desk.channels(feed_id)):
+        fields["channels"] = None
+    return fields
+
+
+def _offered(found, feeds) -> tuple[str, ...]:
+    """The channels the form offers: its announcement's feed's, or those of every feed the user posts to."""
+    feed_ids = [found.feed_id] if found else [feed.id for feed in feeds]
+    return tuple(dict.fromkeys(name for feed_id in feed_ids for name in g.desk.channels(feed_id)))
+
+
+def _preview_page(found, feeds):
+    """The form again, as submitted, with the draft's previews (or its errors); nothing is saved."""
+    try:
+        shown = draft_previews(request.form, _zone(), found)
+    except (ValidationError, Invalid) as exc:
+        return _form_page(found, feeds, submitted_values(request.form), _errors(exc))
+    return _form_page(found, feeds, submitted_values(request.form), previews=shown)
+
+
+def _form_page(found, feeds, values, errors=None, previews=()):
     all_feeds = list(runtime().settings.feeds.values())
+    configured = runtime().settings.channels
     status = 422 if errors else 200
     title = gettext("Edit announcement") if found else gettext("New announcement")
     return page(
@@ -339,6 +352,11 @@ def _form_page(found, feeds, values, errors=None):
         v=values,
         errors=errors or {},
         max_title=schemas.MAX_TITLE,
+        channels=[configured[name] for name in _offered(found, feeds)],
+        feed_channels={feed.id: g.desk.channels(feed.id) for feed in ([] if found else feeds)},
+        channel_types=CHANNEL_TYPES,
+        previews=previews,
+        preview_labels={network: str(label) for network, label in PREVIEW_LABELS.items()},
     )
 
 

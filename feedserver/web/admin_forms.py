@@ -12,6 +12,7 @@ from ..desk.rules import ALL_FEEDS, Version
 
 TIMES = ("starts", "ends", "publish_at", "expires")
 MAX_FIELD = 20_000  # characters of any one form value passed on to the schema
+MAX_CHOICES = 500  # checkboxes of one name passed on (the schema refuses more than it allows)
 
 
 def form_content(form: MultiDict, timezone: str, with_feed: bool) -> dict[str, Any]:
@@ -26,18 +27,24 @@ def form_content(form: MultiDict, timezone: str, with_feed: bool) -> dict[str, A
     for name in TIMES:
         data[name] = _aware(form.get(name, "").strip()[:100], zone)
     if data["crisis"]:
-        data["targets"] = ALL_FEEDS if form.get("all_feeds") == "on" else form.getlist("targets")[:500]
+        targets = form.getlist("targets")[:MAX_CHOICES]
+        data["targets"] = ALL_FEEDS if form.get("all_feeds") == "on" else targets
+    if form.get("channels_offered") == "1":  # the form showed channel boxes: none ticked is a choice too
+        data["channels"] = [name[:100] for name in form.getlist("channels")[:MAX_CHOICES]]
     if with_feed:
         data["feed"] = form.get("feed", "")[:100]
     return data
 
 
-def form_values(version: Version | None, timezone: str) -> dict[str, Any]:
-    """Values to pre-fill the edit form with (local times as `datetime-local` wants them)."""
+def form_values(version: Version | None, timezone: str, channels: tuple[str, ...]) -> dict[str, Any]:
+    """Values to pre-fill the edit form with (local times as `datetime-local` wants them); `channels` are
+    those offered, all ticked unless the version chose fewer."""
     if version is None:
-        return {"title": "", "text": "", "link": "", "crisis": False, "targets": (), "all_feeds": False}
+        return {"title": "", "text": "", "link": "", "crisis": False, "targets": (), "all_feeds": False,
+                "channels": channels}  # fmt: skip
     zone = ZoneInfo(timezone)
     values = {
+        "channels": channels if version.channels is None else version.channels,
         "title": version.title,
         "text": version.text,
         "link": version.link or "",
@@ -56,7 +63,8 @@ def submitted_values(form: MultiDict) -> dict[str, Any]:
     values = {name: form.get(name, "")[:MAX_FIELD] for name in ("title", "text", "link", "feed", *TIMES)}
     values["crisis"] = form.get("crisis") == "on"
     values["all_feeds"] = form.get("all_feeds") == "on"
-    values["targets"] = tuple(form.getlist("targets")[:500])
+    values["targets"] = tuple(form.getlist("targets")[:MAX_CHOICES])
+    values["channels"] = tuple(form.getlist("channels")[:MAX_CHOICES])
     return values
 
 

@@ -1,7 +1,7 @@
 """An office's answers to citizens may need a second person's approval (issue 20): they wait as drafts.
 
 Revision ID: 0012_answer_approval
-Revises: 0008_replies
+Revises: 0009_announcement_channels
 Create Date: 2026-12-05
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from feedserver.tables import UtcDateTime
 
 revision = "0012_answer_approval"
-down_revision = "0008_replies"
+down_revision = "0009_announcement_channels"
 branch_labels = None
 depends_on = None
 
