@@ -30,7 +30,7 @@ test: $(STAMP) chromium vnu fedify
 translations: $(STAMP)
 	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg --project=feedserver --copyright-holder="the feedserver developers" --add-location=file --sort-by-file \
-	  -k lazy_gettext -k lazy_ngettext:1,2 -c TRANSLATORS: -o var/messages.pot .
+	  -k lazy_gettext -k lazy_ngettext:1,2 -k N_ -k NC_:1c,2 -c TRANSLATORS: -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d feedserver/translations --ignore-obsolete \
 	  --ignore-pot-creation-date
 	$(BIN)/pybabel compile --statistics -d feedserver/translations

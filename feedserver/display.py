@@ -5,18 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = {
-    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
+from . import i18n
+from .i18n import N_
+
+# TRANSLATORS: a CLDR date pattern (EEE short weekday, dd day, MM month), e.g. Mon 23/11
+DAY = N_("EEE dd/MM")
 
 
 def day_text(value: date, lang: str) -> str:
     """A day as 'Mo., 23.11.' or 'Mon 23/11' (what widget.js prints with Intl for de-DE / en-GB)."""
-    weekday = WEEKDAYS[lang][value.weekday()]
-    if lang == "de":
-        return f"{weekday}., {value:%d.%m.}"
-    return f"{weekday} {value:%d/%m}"
+    return i18n.day_text(value, lang, DAY)
 
 
 def moment_text(value: datetime, lang: str, zone: ZoneInfo) -> str:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from ...i18n import LANGUAGES
 from ...registry import all_kinds
-from .text import TEXT, words
+from .text import words
 
 PARTS = "  /*PARTS*/\n"
 
@@ -54,7 +55,7 @@ def _script(names: tuple[str, ...]) -> Asset:
 def assemble(kinds: Sequence) -> str:
     """The script with the words, view data and parts of `kinds` put in."""
     skeleton = files("feedserver").joinpath("static", "widget.js").read_text(encoding="utf-8")
-    text = {"text": {lang: words(lang, kinds) for lang in TEXT}}
+    text = {"text": {lang: words(lang, kinds) for lang in LANGUAGES}}
     views = {k.name: {"view": k.view, "fields": list(k.api_fields), **k.widget_options} for k in kinds}
     parts = "".join(dict.fromkeys(part for kind in kinds for part in kind.widget_script))
     return (
