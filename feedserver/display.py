@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 from . import i18n
 from .i18n import N_
 
+# German names of the zones' abbreviations (MEZ for CET ...); English keeps the tz database's. Pages, widgets
+# and widget.js (which is handed this table) all name a zone through zone_abbreviation's rule.
+GERMAN_ZONES = {"CET": "MEZ", "CEST": "MESZ", "WET": "WEZ", "WEST": "WESZ", "EET": "OEZ", "EEST": "OESZ"}
 # TRANSLATORS: a CLDR date pattern (EEE short weekday, dd day, MM month), e.g. Mon 23/11
 DAY = N_("EEE dd/MM")
 
@@ -17,10 +20,16 @@ def day_text(value: date, lang: str) -> str:
     return i18n.day_text(value, lang, DAY)
 
 
+def zone_abbreviation(local: datetime, lang: str) -> str:
+    """The abbreviation of a local time's zone in the language: MEZ/MESZ in German, CET/CEST in English."""
+    abbreviation = local.tzname() or ""
+    return GERMAN_ZONES.get(abbreviation, abbreviation) if lang == "de" else abbreviation
+
+
 def moment_text(value: datetime, lang: str, zone: ZoneInfo) -> str:
-    """A moment as day and clock time in the feed's time zone: 'Mo., 23.11., 14:05'."""
+    """A moment as day, clock time and zone in the feed's time zone: 'Mo., 23.11., 14:05 MEZ'."""
     local = value.astimezone(zone)
-    return f"{day_text(local.date(), lang)}, {local:%H:%M}"
+    return f"{day_text(local.date(), lang)}, {local:%H:%M} {zone_abbreviation(local, lang)}".strip()
 
 
 def clock_text(value: datetime, zone: ZoneInfo) -> str:

@@ -6,7 +6,8 @@
   "use strict";
   const src = document.currentScript && document.currentScript.src;
   const BASE = new URL(".", src || location.href).href;
-  // Filled in by feedserver/web/widgets/script.py: the core's and every kind's words, and each kind's view,
+  // Filled in by feedserver/web/widgets/assets.py: the core's and every kind's words (and the German names
+  // of zones, feedserver/display.py), and each kind's view,
   // the fields of its API data and its widget_options; the kinds' parts of this script go where PARTS stands.
   const WORDS = /*WORDS*/{}/*END*/;
   const KINDS = /*KINDS*/{}/*END*/;
@@ -49,8 +50,14 @@
   const day = (iso, lang) => { const [y, m, d] = iso.split("-");
     return dayOf({ year: y, month: m, day: d, wd: new Date(Date.UTC(+y, m - 1, +d)).getUTCDay() }, lang); };
   const clock = (iso, tz) => { const p = parts(new Date(iso), tz); return `${p.hour}:${p.minute}`; };
+  // The zone's abbreviation as the server names it (display.zone_abbreviation): CET/CEST, in German MEZ/MESZ.
+  const zone = (iso, o) => {
+    const name = new Intl.DateTimeFormat("en-GB", { timeZone: o.tz, timeZoneName: "short" })
+      .formatToParts(new Date(iso)).find((x) => x.type === "timeZoneName").value;
+    return o.lang === "de" ? WORDS.zones[name] || name : name;
+  };
   const moment = (iso, o) => iso.length === 10 ? day(iso, o.lang)
-    : `${dayOf(parts(new Date(iso), o.tz), o.lang)}, ${clock(iso, o.tz)}`;
+    : `${dayOf(parts(new Date(iso), o.tz), o.lang)}, ${clock(iso, o.tz)} ${zone(iso, o)}`;
   const time = (iso, text, cls) => h("time", { datetime: iso, class: cls }, text);
   const number = (v, lang) => { const s = v.toFixed(1).replace(/\.0$/, ""); return lang === "de" ? s.replace(".", ",") : s; };
 

@@ -75,6 +75,15 @@ WORDS = {
     "other": N_("Other"),
     "fediverse_account": N_("fediverse account"),
     "crisis": N_("Important notice"),
+    "skip": N_("Skip to content"),
+    "language": N_("Language"),
+}
+# An error page's words (a browser's view of a problem answer).
+ERROR_WORDS = {
+    "nothing_here": N_("There is nothing at this address."),
+    "try_later": N_("The server could not answer just now; please try again later."),
+    "cannot_answer": N_("The server cannot answer this request as it stands."),
+    "every_feed": N_("All of the city's feeds"),
 }
 # The language switch names the other language in that language: no translation, the same on every page.
 SWITCH = {"de": {"switch": "English", "switch_lang": "en"}, "en": {"switch": "Deutsch", "switch_lang": "de"}}

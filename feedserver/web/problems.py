@@ -8,8 +8,9 @@ import logging
 from flask import Flask, Response, has_request_context, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..i18n import N_, say
+from ..i18n import N_, say, say_all
 from .common import language
+from .page_text import ERROR_WORDS, page_words
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "about:blank"
@@ -51,7 +52,8 @@ def _browser() -> bool:
 def _page(status: int, title: str, detail: str | None) -> Response:
     lang = language()
     heading = say(lang, HEADINGS[status]) if lang != "en" and status in HEADINGS else title
-    html = render_template("error.html", lang=lang, status=status, heading=heading, detail=detail)
+    words = say_all(lang, ERROR_WORDS) | page_words(lang)
+    html = render_template("error.html", lang=lang, t=words, status=status, heading=heading, detail=detail)
     return Response(html, status=status, mimetype="text/html")
 
 

@@ -95,6 +95,7 @@ class Builder:
     choices: dict[str, tuple[str, ...]]
     t: dict
     max_items: int = MAX_ITEMS
+    error_lang: str | None = None  # "en" for an option's error, worded for programs (the widget API's)
 
 
 def builder(rt: Runtime, args: Mapping[str, str], page_lang: str) -> Builder:
@@ -103,15 +104,15 @@ def builder(rt: Runtime, args: Mapping[str, str], page_lang: str) -> Builder:
     choices = {"lang": LANGUAGES, "mode": MODES, "theme": THEMES, "view": VIEWS}
     feeds = list(rt.settings.feeds.values())
     feed = rt.settings.feeds.get(values["w_feed"])
-    embed, error = None, None
+    embed, error, error_lang = None, None, None
     if values["w_feed"] and feed is None:
         error = builder_words(page_lang)["unknown_feed"]
     elif feed is not None:
         try:
             embed = _embed(rt, feed, values, page_lang)
         except OptionError as exc:
-            error = f"{exc.detail} {', '.join(exc.valid)}".strip()
-    return Builder(feeds, values, embed, error, choices, builder_words(page_lang))
+            error, error_lang = f"{exc.detail} {', '.join(exc.valid)}".strip(), "en"
+    return Builder(feeds, values, embed, error, choices, builder_words(page_lang), error_lang=error_lang)
 
 
 def _embed(rt: Runtime, feed: FeedSettings, values: Mapping[str, str], page_lang: str) -> Embed:
