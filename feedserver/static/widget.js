@@ -58,7 +58,8 @@
   };
   const moment = (iso, o) => iso.length === 10 ? day(iso, o.lang)
     : `${dayOf(parts(new Date(iso), o.tz), o.lang)}, ${clock(iso, o.tz)} ${zone(iso, o)}`;
-  const time = (iso, text, cls) => h("time", { datetime: iso, class: cls }, text);
+  // A valid HTML time has at most three digits of a second's fraction; the API's times may carry six.
+  const time = (iso, text, cls) => h("time", { datetime: iso.replace(/(\.\d{3})\d+/, "$1"), class: cls }, text);
   const number = (v, lang) => { const s = v.toFixed(1).replace(/\.0$/, ""); return lang === "de" ? s.replace(".", ",") : s; };
 
   function keep(entry, filters, ids) {
