@@ -23,6 +23,7 @@ from feedserver.config import load
 from feedserver.demo.desk import ACCOUNTS
 from feedserver.pipeline import refresh
 from tests.test_demo import DATES, SHIPPED
+from tests.test_html_valid import check as check_html
 from tests.test_pages_text import leftovers
 from tests.test_translations import Said
 from tests.test_translations import catalog as po_catalog
@@ -207,3 +208,17 @@ def test_the_demo_desk_speaks_its_language(demo_app, lang):
         assert answer.status_code == 302, answer.status_code
         found = {path: check(browser, path, lang) for path in ("/admin/", "/admin/new", "/admin/audit")}
     assert {path: problems for path, problems in found.items() if problems} == {}
+
+
+def test_every_page_and_widget_view_of_the_demo_is_valid_html(demo_app, empty_app, tmp_path):
+    """The Nu HTML checker on all of them, both languages, with the demo's data and with nothing fetched."""
+    pages = {}
+    for name, app in (("demo", demo_app[0]), ("empty", empty_app)):
+        client = app.test_client()
+        with time_machine.travel(NOW, tick=False):
+            for lang in LANGUAGES:
+                for path in public_pages(app.extensions["feedserver"].settings):
+                    separator = "&" if "?" in path else "?"
+                    pages[f"{name} {path} {lang}"] = client.get(f"{path}{separator}lang={lang}").data
+    errors = check_html(pages, tmp_path)
+    assert not errors, "\n".join(errors)
