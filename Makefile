@@ -35,9 +35,11 @@ translations: $(STAMP)
 	  --ignore-pot-creation-date
 	$(BIN)/pybabel compile --statistics -d feedserver/translations
 
-# The widget screenshots in docs/widgets/ (a test run writes them to a temporary directory).
+# The README's screenshots: the widgets in docs/widgets/, the demo's catalogue and a feed page in docs/ (a test
+# run writes them to a temporary directory).
 screenshots: $(STAMP) chromium
 	FEEDSERVER_SCREENSHOTS=docs/widgets $(BIN)/pytest -q tests/test_widgets_browser.py -k screenshots
+	FEEDSERVER_DEMO_SCREENSHOTS=docs $(BIN)/pytest -q tests/test_demo_browser.py
 
 # The widget tests drive Debian's headless chromium, the demo test runs `feedserver serve` under libfaketime:
 # installed here when missing, as root or in CI.
