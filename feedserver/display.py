@@ -13,6 +13,8 @@ from .i18n import N_
 GERMAN_ZONES = {"CET": "MEZ", "CEST": "MESZ", "WET": "WEZ", "WEST": "WESZ", "EET": "OEZ", "EEST": "OESZ"}
 # TRANSLATORS: a CLDR date pattern (EEE short weekday, dd day, MM month), e.g. Mon 23/11
 DAY = N_("EEE dd/MM")
+# The weekdays as short words of their own, Monday first (widget.js's days, the waste kind's moved pickups).
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 def day_text(value: date, lang: str) -> str:

@@ -35,6 +35,7 @@ from tests.test_pages_text import leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "feedserver" / "translations"
+PLUGIN_TRANSLATIONS = ROOT / "tests" / "noise_plugin_translations"  # a plugin kind's own catalog
 # as in `make translations`: N_ and NC_ mark the public side's words (feedserver/i18n.py)
 KEYWORDS = DEFAULT_KEYWORDS | {
     "lazy_gettext": None,
@@ -54,8 +55,8 @@ def extracted() -> dict[tuple[str | None, str], tuple]:
     return {(context, _key(message)): message for _file, _line, message, _comments, context in found}
 
 
-def catalog(lang: str, suffix: str = "po") -> Catalog:
-    path = TRANSLATIONS / lang / "LC_MESSAGES" / f"messages.{suffix}"
+def catalog(lang: str, suffix: str = "po", folder: Path = TRANSLATIONS) -> Catalog:
+    path = folder / lang / "LC_MESSAGES" / f"messages.{suffix}"
     with path.open("rb") as source:
         return read_po(source, locale=lang) if suffix == "po" else read_mo(source)
 
@@ -125,13 +126,18 @@ def test_the_check_above_finds_what_it_should():
         assert problem in found
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_committed_mo_files_are_compiled_from_the_po_files_as_they_are(lang):
+@pytest.mark.parametrize(
+    "folder,lang", [(TRANSLATIONS, "de"), (TRANSLATIONS, "en"), (PLUGIN_TRANSLATIONS, "de")]
+)
+def test_the_committed_mo_files_are_compiled_from_the_po_files_as_they_are(folder, lang):
+    """The server's catalogs, and the one the test suite's plugin kind ships (keyed by context and msgid)."""
     source = {
-        _key(m.id): _compiled(m) for m in catalog(lang) if m.id and any(_forms(m.string)) or m.pluralizable
+        (m.context, _key(m.id)): _compiled(m)
+        for m in catalog(lang, folder=folder)
+        if m.id and any(_forms(m.string)) or m.pluralizable
     }
-    compiled = {_key(m.id): _forms(m.string) for m in catalog(lang, "mo") if m.id}
-    assert compiled == source, "run `make translations` (or pybabel compile -d feedserver/translations)"
+    compiled = {(m.context, _key(m.id)): _forms(m.string) for m in catalog(lang, "mo", folder) if m.id}
+    assert compiled == source, f"run `make translations` (or pybabel compile -d {folder.relative_to(ROOT)})"
 
 
 def test_the_english_catalog_knows_every_message():

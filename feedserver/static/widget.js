@@ -12,7 +12,7 @@
   const WORDS = /*WORDS*/{}/*END*/;
   const KINDS = /*KINDS*/{}/*END*/;
   const T = WORDS.text;
-  const DAYS = { de: ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"], en: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] };
+  const DAYS = WORDS.days; // the weekdays' short names by language, Sunday first, from the server's catalog
   const LINK = { target: "_blank", rel: "noopener noreferrer" };
   const MAX_PAGES = 5;
   // Choice filters by the API entry fields they look at (as feedserver/filters.py); minimums below. The

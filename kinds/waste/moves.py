@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
+from feedserver.display import WEEKDAYS
 from feedserver.i18n import N_, NC_, day_text, known, say
 from feedserver.items import NOTICE, FeedInfo, Item, make_item
 
 MAX_SHIFT_DAYS = 7  # a pickup that moves further than this is treated as cancelled plus new
-# The weekday as the SMS line shortens it (CLDR's German abbreviations end in a dot: "Di.").
-WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 # TRANSLATORS: a CLDR date pattern (yyyy year, MM month, dd day; d and M without a leading zero)
 SHORT_DAY = NC_("moved pickup", "yyyy-MM-dd")
 MOVED = N_("Moved: {label} from {src} to {dst}")
@@ -84,7 +83,7 @@ def _notice(feed: FeedInfo, old: Item, new: Item, now: datetime) -> Item:
 
 
 def _short(day: date, lang: str) -> str:
-    """'Di 19.1.' or 'Tue 2027-01-19'."""
+    """'Di 19.1.' or 'Tue 2027-01-19' (the weekday a word of the catalog: CLDR's German ones end in a dot)."""
     return f"{say(lang, WEEKDAYS[day.weekday()])} {day_text(day, lang, SHORT_DAY)}"
 
 
