@@ -30,14 +30,16 @@ test: $(STAMP) chromium vnu fedify
 translations: $(STAMP)
 	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg --project=feedserver --copyright-holder="the feedserver developers" --add-location=file --sort-by-file \
-	  -k lazy_gettext -k lazy_ngettext:1,2 -c TRANSLATORS: -o var/messages.pot .
+	  -k lazy_gettext -k lazy_ngettext:1,2 -k N_ -k NC_:1c,2 -c TRANSLATORS: -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d feedserver/translations --ignore-obsolete \
 	  --ignore-pot-creation-date
 	$(BIN)/pybabel compile --statistics -d feedserver/translations
 
-# The widget screenshots in docs/widgets/ (a test run writes them to a temporary directory).
+# The README's screenshots: the widgets in docs/widgets/, the demo's catalogue and a feed page in docs/ (a test
+# run writes them to a temporary directory).
 screenshots: $(STAMP) chromium
 	FEEDSERVER_SCREENSHOTS=docs/widgets $(BIN)/pytest -q tests/test_widgets_browser.py -k screenshots
+	FEEDSERVER_DEMO_SCREENSHOTS=docs $(BIN)/pytest -q tests/test_demo_browser.py
 
 # The widget tests drive Debian's headless chromium, the demo test runs `feedserver serve` under libfaketime:
 # installed here when missing, as root or in CI.

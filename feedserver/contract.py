@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from .i18n import N_, Message, say
 from .items import FeedInfo, Item
 from .stored import Rendition
 
@@ -93,15 +94,16 @@ class Kind(Protocol):
     filters: Mapping[str, ChoiceFilter | MinimumFilter]  # filters it adds or refines, by URL parameter
     embargo: bool  # its items are shown nowhere before their publication time
     api_fields: Mapping[str, Any]  # marshmallow fields of its current data in /api/v1/feeds/{id}
-    widget_texts: Mapping[str, Mapping[str, str]]  # language -> words its widget view uses
+    widget_texts: Mapping[str, Message]  # name -> English msgid of each word its widget view uses
+    translations: str | None  # its own gettext catalog (<lang>/LC_MESSAGES/messages.mo), searched first
     template_folders: tuple[str, ...]  # folders holding its templates/widgets/_<view>[_top].html
     widget_script: tuple[str, ...]  # its parts of /widget.js (equal parts of several kinds go in once)
     widget_options: Mapping[str, Any]  # what widget.js is told about the kind besides its view and fields
     widget_height: int | None  # the iframe height its view needs in compact mode (CSS pixels)
     topic: str  # the catalogue's group of its feeds (waste, air, transit, warnings, announcements)
-    topic_labels: Mapping[str, str]  # that group's heading by language: {"de": "Abfall", "en": "Waste"}
-    category_labels: Mapping[str, Mapping[str, str]]  # item categories' names by language, then category
-    empty_labels: Mapping[str, str]  # the status of a feed with nothing current, by language
+    topic_name: Message  # that group's heading, an English msgid ("Waste")
+    category_names: Mapping[str, Message]  # item categories' names (English msgids) by category
+    empty_text: Message  # the status of a feed with nothing current (an English msgid)
 
     def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
         """This fetch's items joined with what the feed said before (moved pickups, ongoing episodes ...)."""
@@ -119,7 +121,7 @@ class Kind(Protocol):
         """True when the feed has something upcoming or in force now, not only past pickups."""
 
 
-EMPTY_LABELS = {"de": "keine aktuellen Daten", "en": "no current data"}
+EMPTY_TEXT = N_("no current data")
 
 
 @dataclass(frozen=True)
@@ -133,15 +135,16 @@ class PlainKind:
     filters: Mapping[str, Any] = field(default_factory=dict)
     embargo: bool = False
     api_fields: Mapping[str, Any] = field(default_factory=dict)
-    widget_texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    widget_texts: Mapping[str, Message] = field(default_factory=dict)
+    translations: str | None = None
     template_folders: tuple[str, ...] = ()
     widget_script: tuple[str, ...] = ()
     widget_options: Mapping[str, Any] = field(default_factory=dict)
     widget_height: int | None = None
     topic: str = "other"
-    topic_labels: Mapping[str, str] = field(default_factory=lambda: {"de": "Weitere", "en": "Other"})
-    category_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    empty_labels: Mapping[str, str] = field(default_factory=lambda: EMPTY_LABELS)
+    topic_name: Message = N_("Other")
+    category_names: Mapping[str, Message] = field(default_factory=dict)
+    empty_text: Message = EMPTY_TEXT
 
     def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
         """The fetched items unchanged."""
@@ -166,12 +169,13 @@ class PlainKind:
 
     def topic_label(self, lang: str) -> str:
         """The heading of this kind's group in the catalogue."""
-        return self.topic_labels.get(lang) or self.topic_labels.get("en") or self.topic
+        return say(lang, self.topic_name, self.translations)
 
     def category_label(self, category: str | None, lang: str) -> str:
         """An item category's name in this language (the vocabulary's English term when it has none)."""
-        return self.category_labels.get(lang, {}).get(str(category or ""), str(category or ""))
+        name = self.category_names.get(str(category or ""))
+        return say(lang, name, self.translations) if name else str(category or "")
 
     def empty_label(self, lang: str) -> str:
         """What the status says when the feed has nothing current."""
-        return self.empty_labels.get(lang) or EMPTY_LABELS.get(lang, EMPTY_LABELS["en"])
+        return say(lang, self.empty_text, self.translations)

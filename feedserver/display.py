@@ -5,24 +5,33 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = {
-    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
+from . import i18n
+from .i18n import N_
+
+# German names of the zones' abbreviations (MEZ for CET ...); English keeps the tz database's. Pages, widgets
+# and widget.js (which is handed this table) all name a zone through zone_abbreviation's rule.
+GERMAN_ZONES = {"CET": "MEZ", "CEST": "MESZ", "WET": "WEZ", "WEST": "WESZ", "EET": "OEZ", "EEST": "OESZ"}
+# TRANSLATORS: a CLDR date pattern (EEE short weekday, dd day, MM month), e.g. Mon 23/11
+DAY = N_("EEE dd/MM")
+# The weekdays as short words of their own, Monday first (widget.js's days, the waste kind's moved pickups).
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 def day_text(value: date, lang: str) -> str:
     """A day as 'Mo., 23.11.' or 'Mon 23/11' (what widget.js prints with Intl for de-DE / en-GB)."""
-    weekday = WEEKDAYS[lang][value.weekday()]
-    if lang == "de":
-        return f"{weekday}., {value:%d.%m.}"
-    return f"{weekday} {value:%d/%m}"
+    return i18n.day_text(value, lang, DAY)
+
+
+def zone_abbreviation(local: datetime, lang: str) -> str:
+    """The abbreviation of a local time's zone in the language: MEZ/MESZ in German, CET/CEST in English."""
+    abbreviation = local.tzname() or ""
+    return GERMAN_ZONES.get(abbreviation, abbreviation) if lang == "de" else abbreviation
 
 
 def moment_text(value: datetime, lang: str, zone: ZoneInfo) -> str:
-    """A moment as day and clock time in the feed's time zone: 'Mo., 23.11., 14:05'."""
+    """A moment as day, clock time and zone in the feed's time zone: 'Mo., 23.11., 14:05 MEZ'."""
     local = value.astimezone(zone)
-    return f"{day_text(local.date(), lang)}, {local:%H:%M}"
+    return f"{day_text(local.date(), lang)}, {local:%H:%M} {zone_abbreviation(local, lang)}".strip()
 
 
 def clock_text(value: datetime, zone: ZoneInfo) -> str:

@@ -33,6 +33,17 @@ def _alert(item: Item) -> dict:
         "ends": item.ends,
         "url": item.url,
         "published": item.published,
+        "translations": _translations(data.get("translations")),
+    }
+
+
+def _translations(found) -> dict[str, dict[str, str]]:
+    """The alert's texts in its other languages (a CAP alert's further info blocks), by language."""
+    keys = ("title", "area", "event")
+    return {
+        str(lang): {key: str(texts[key]) for key in keys if texts.get(key)}
+        for lang, texts in (found or {}).items()
+        if isinstance(texts, dict)
     }
 
 
@@ -61,6 +72,12 @@ class AlertSchema(Schema):
     ends = DateOrDateTime(allow_none=True, required=True)
     url = fields.String(allow_none=True, required=True)
     published = fields.AwareDateTime(required=True)
+    translations = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.String()),
+        required=True,
+        metadata={"description": "Title, area and event in the alert's other languages, by language."},
+    )
 
 
 ALERTS_FIELD = fields.List(

@@ -33,16 +33,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedserver.errors import ParseError
+from feedserver.i18n import N_, known, say
 from feedserver.items import MAX_RAW_TEXT, FeedInfo, Item, item_id, make_item
 
 SEVERITIES = ("extreme", "severe", "moderate", "minor", "unknown")
 WARNING_TYPES = ("alert", "update", "cancel")
 REPLACING_TYPES = ("update", "cancel")
 DEFAULT_LANGUAGE = "en-US"
-ALL_CLEAR = {
-    "de": ("Entwarnung", "Die Warnung wurde aufgehoben."),
-    "en": ("All clear", "The alert has been cancelled."),
-}
+ALL_CLEAR = (N_("All clear"), N_("The alert has been cancelled."))  # the title and summary of a Cancel
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # MoWaS/BIWAPP texts carry HTML line breaks
@@ -203,7 +201,8 @@ def primary_language(info: Mapping[str, Any]) -> str:
 
 def all_clear_item(feed: FeedInfo, alert: Alert, alerts: Mapping[str, Alert], now: datetime) -> Item | None:
     """The all-clear item for a Cancel, with texts from its own info or from the alert it cancels."""
-    word, sentence = ALL_CLEAR.get(feed.language.lower().split("-")[0], ALL_CLEAR["en"])
+    lang = known(feed.language.lower().split("-")[0])
+    word, sentence = (say(lang, message) for message in ALL_CLEAR)
     own = choose_info(alert.infos, feed.language)
     cancelled = [alerts[r.key] for r in alert.references if r.key in alerts and r.key != alert.key]
     borrowed = choose_info(cancelled[0].infos, feed.language) if own is None and cancelled else None

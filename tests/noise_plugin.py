@@ -4,6 +4,8 @@
 nothing in feedserver/, kinds/ or sources/ names them. Noise sensors report readings in dB(A); a reading stays
 the same item while the sensor repeats it, and the kind adds a `min_db` filter and the loudest place, which
 the API lists and its own widget view shows (template, words and script part from beside this module).
+Its words are English msgids translated by its own gettext catalog (noise_plugin_translations/), which
+the server's catalog knows nothing of.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from feedserver.errors import ParseError
 from feedserver.fetch import Http, Payload
 from feedserver.fields import Url
 from feedserver.filters import MinimumFilter
+from feedserver.i18n import N_
 from feedserver.items import FeedInfo, Item, make_item
 
 
@@ -51,10 +54,12 @@ NOISE = Noise(
     api_fields={
         "loudest": fields.String(allow_none=True, metadata={"description": "Noise feeds: the loudest."})
     },
-    widget_texts={
-        "de": {"noise": "Lärm jetzt", "loudest": "Am lautesten", "quiet": "Überall ruhig."},
-        "en": {"noise": "Noise now", "loudest": "Loudest", "quiet": "Quiet everywhere."},
-    },
+    widget_texts={"noise": N_("Noise now"), "loudest": N_("Loudest"), "quiet": N_("Quiet everywhere.")},
+    translations=str(HERE / "noise_plugin_translations"),  # its own catalog: the server's has none of these
+    topic="noise",
+    topic_name=N_("Noise"),
+    category_names={"loud": N_("Loud")},
+    empty_text=N_("no readings"),
     template_folders=(str(HERE / "noise_plugin_templates"),),
     widget_script=((HERE / "noise_plugin.js").read_text(encoding="utf-8"),),
     widget_height=200,

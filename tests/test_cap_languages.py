@@ -45,6 +45,16 @@ def test_english_pages_and_widgets_show_the_english_info_block(client, path):
     assert all(title in german for title in GERMAN) and not any(title in german for title in ENGLISH)
 
 
+def test_the_api_lists_each_alert_in_force_with_its_other_languages_for_widget_js(client):
+    alerts = client.get("/api/v1/feeds/warnungen").json["data"]["alerts"]
+    assert alerts and {a["title"] for a in alerts} <= set(GERMAN)
+    english = {a["translations"]["en"]["title"] for a in alerts}
+    assert english and english <= set(ENGLISH)
+    assert all(
+        set(texts) <= {"title", "area", "event"} for a in alerts for texts in a["translations"].values()
+    )
+
+
 def test_the_feeds_stay_in_the_feeds_language_and_json_feed_has_no_translations(client):
     rss = client.get("/feeds/warnungen.rss").get_data(as_text=True)
     assert all(title in rss for title in GERMAN) and not any(title in rss for title in ENGLISH)

@@ -93,6 +93,22 @@ def test_pages_show_times_in_the_servers_zone_with_its_abbreviation(client, path
         assert shown == f"{local.strftime(shape)} {zones[local.tzname()]}"
 
 
+@pytest.mark.parametrize(
+    "lang,zones", [("de", {"CET": "MEZ", "CEST": "MESZ"}), ("en", {"CET": "CET", "CEST": "CEST"})]
+)
+@pytest.mark.parametrize("path", ["/widgets/waste-town?view=latest", "/widgets/alerts-cap?mode=full"])
+def test_widgets_show_times_with_the_zones_abbreviation_as_pages_do(client, path, lang, zones):
+    html = client.get(f"{path}&lang={lang}").get_data(as_text=True)
+    moments = [
+        (m, s) for m, s in re.findall(r'<time[^>]* datetime="([^"]+)">([^<]+)</time>', html) if "T" in m
+    ]
+    assert moments
+    berlin = ZoneInfo("Europe/Berlin")
+    for machine, shown in moments:
+        local = datetime.fromisoformat(machine).astimezone(berlin)
+        assert shown.endswith(f"{local:%H:%M} {zones[local.tzname()]}"), shown
+
+
 def test_german_pages_name_summer_and_winter_time_in_german():
     from feedserver.web.common import local_text
 

@@ -12,6 +12,7 @@ import time_machine
 
 from feedserver import registry
 from feedserver.errors import ConfigError
+from feedserver.i18n import catalog
 from tests.conftest import refresh_feed
 
 ROOT = Path(__file__).parent.parent
@@ -168,3 +169,14 @@ def test_a_source_of_an_unknown_kind_is_a_config_error(install_plugin, make_app)
     # The source says KIND = "noise", but no kind plugin of that name is installed.
     with pytest.raises(ConfigError, match="kind 'noise', which no installed plugin provides"):
         make_app('[feeds.x]\nsource = "orphan"\ntitle = "X"\nurl = "http://127.0.0.1:1/x.json"\n')
+
+
+def test_a_plugin_kinds_words_come_from_its_own_catalog(noise_app):
+    """Its msgids are English; German comes from the catalog it ships (tests/noise_plugin_translations), which
+    the server's own catalog does not contain."""
+    assert catalog("de").gettext("Loudest") == "Loudest"  # not the server's word
+    german, english = (get(noise_app, f"/?lang={lang}").get_data(as_text=True) for lang in ("de", "en"))
+    assert '<h3 id="topic-noise">Lärm</h3>' in german and '<h3 id="topic-noise">Noise</h3>' in english
+    script = get(noise_app, "/widget.js").get_data(as_text=True)
+    assert '"noise":"Lärm jetzt"' in script and '"noise":"Noise now"' in script
+    assert "Überall ruhig." in script and "Quiet everywhere." in script

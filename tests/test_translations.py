@@ -37,21 +37,28 @@ from tests.test_pages_text import leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "feedserver" / "translations"
-KEYWORDS = DEFAULT_KEYWORDS | {"lazy_gettext": None, "lazy_ngettext": (1, 2)}  # as in `make translations`
+PLUGIN_TRANSLATIONS = ROOT / "tests" / "noise_plugin_translations"  # a plugin kind's own catalog
+# as in `make translations`: N_ and NC_ mark the public side's words (feedserver/i18n.py)
+KEYWORDS = DEFAULT_KEYWORDS | {
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "N_": None,
+    "NC_": ((1, "c"), 2),
+}
 LANGUAGES = ("de", "en")
 BRACED = re.compile(r"\{\w*\}")  # str.format fields (marshmallow's validators fill in {max})
 
 
-def extracted() -> dict[str, tuple]:
-    """What `make translations` extracts: msgid -> the whole id (a tuple for plurals)."""
+def extracted() -> dict[tuple[str | None, str], tuple]:
+    """What `make translations` extracts: (context, msgid) -> the whole id (a tuple for plurals)."""
     with (ROOT / "babel.cfg").open() as mapping:
         method_map, options_map = parse_mapping_cfg(mapping)
     found = extract_from_dir(ROOT, method_map, options_map, KEYWORDS)
-    return {_key(message): message for _file, _line, message, _comments, _context in found}
+    return {(context, _key(message)): message for _file, _line, message, _comments, context in found}
 
 
-def catalog(lang: str, suffix: str = "po") -> Catalog:
-    path = TRANSLATIONS / lang / "LC_MESSAGES" / f"messages.{suffix}"
+def catalog(lang: str, suffix: str = "po", folder: Path = TRANSLATIONS) -> Catalog:
+    path = folder / lang / "LC_MESSAGES" / f"messages.{suffix}"
     with path.open("rb") as source:
         return read_po(source, locale=lang) if suffix == "po" else read_mo(source)
 
@@ -76,8 +83,8 @@ def untranslated(ids: dict[str, tuple], translated: Catalog) -> list[str]:
     """Every way the catalog fails the code: a msgid missing, not translated, fuzzy, with other
     placeholders, or a stale one the code no longer has."""
     problems = []
-    for key, msgid in ids.items():
-        message = translated.get(key)
+    for (context, key), msgid in ids.items():
+        message = translated.get(key, context=context)
         if message is None:
             problems.append(f"missing: {key!r}")
         elif message.fuzzy or not all(_forms(message.string)):
@@ -86,41 +93,58 @@ def untranslated(ids: dict[str, tuple], translated: Catalog) -> list[str]:
             problems.append(f"other {{fields}} than the msgid: {key!r}")
     problems += [f"{message.id!r}: {error}" for message, errors in translated.check() for error in errors]
     problems += [
-        f"stale (run `make translations`): {m.id!r}" for m in translated if m.id and _key(m.id) not in ids
+        f"stale (run `make translations`): {m.id!r}"
+        for m in translated
+        if m.id and (m.context, _key(m.id)) not in ids
     ]
     return problems
 
 
 def test_every_message_of_the_code_and_the_templates_has_its_german_translation():
     ids = extracted()
-    assert "Log in" in ids and "Must be 1 to {max} characters long." in ids  # templates and code both
+    assert (None, "Log in") in ids and (None, "Must be 1 to {max} characters long.") in ids  # templates, code
+    public = {(None, "Latest messages"), (None, "Tomorrow"), ("waste category", "Other"), (None, "All clear")}
+    assert public <= ids.keys()  # widgets, feed texts and the built-in kinds' and sources' words too
     assert untranslated(ids, catalog("de")) == []
 
 
 def test_the_check_above_finds_what_it_should():
-    ids = {"Log in": "Log in", "Save": "Save", "At most {max}": "At most {max}", "%(n)s x": "%(n)s x"}
+    ids = {(None, i): i for i in ("Log in", "Save", "At most {max}", "%(n)s x")} | {("bin", "Other"): "Other"}
     german = Catalog(locale="de")
     german.add("Log in", "Anmelden", flags=["fuzzy"])
     german.add("At most {max}", "Höchstens {höchstens}")
     german.add("%(n)s x", "%(m)s x", flags=["python-format"])
     german.add("Gone", "Weg")
+    german.add("Other", "Weitere")  # translated, but not in the context the code asks for
     found = "\n".join(untranslated(ids, german))
-    for problem in ("fuzzy: 'Log in'", "missing: 'Save'", "other {fields}", "'%(n)s x'", "stale"):
+    for problem in (
+        "fuzzy: 'Log in'",
+        "missing: 'Save'",
+        "other {fields}",
+        "'%(n)s x'",
+        "stale",
+        "missing: 'Other'",
+    ):
         assert problem in found
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_committed_mo_files_are_compiled_from_the_po_files_as_they_are(lang):
+@pytest.mark.parametrize(
+    "folder,lang", [(TRANSLATIONS, "de"), (TRANSLATIONS, "en"), (PLUGIN_TRANSLATIONS, "de")]
+)
+def test_the_committed_mo_files_are_compiled_from_the_po_files_as_they_are(folder, lang):
+    """The server's catalogs, and the one the test suite's plugin kind ships (keyed by context and msgid)."""
     source = {
-        _key(m.id): _compiled(m) for m in catalog(lang) if m.id and any(_forms(m.string)) or m.pluralizable
+        (m.context, _key(m.id)): _compiled(m)
+        for m in catalog(lang, folder=folder)
+        if m.id and any(_forms(m.string)) or m.pluralizable
     }
-    compiled = {_key(m.id): _forms(m.string) for m in catalog(lang, "mo") if m.id}
-    assert compiled == source, "run `make translations` (or pybabel compile -d feedserver/translations)"
+    compiled = {(m.context, _key(m.id)): _forms(m.string) for m in catalog(lang, "mo", folder) if m.id}
+    assert compiled == source, f"run `make translations` (or pybabel compile -d {folder.relative_to(ROOT)})"
 
 
 def test_the_english_catalog_knows_every_message():
     english = catalog("en")
-    assert [key for key in extracted() if english.get(key) is None] == []
+    assert [key for context, key in extracted() if english.get(key, context=context) is None] == []
 
 
 # --- every desk page in both languages --------------------------------------------------------------------

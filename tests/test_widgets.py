@@ -12,10 +12,11 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from feedserver.i18n import say_all
 from feedserver.registry import all_kinds
 from feedserver.web.widgets.assets import assemble
 from feedserver.web.widgets.routes import PAGE_CSP
-from feedserver.web.widgets.text import TEXT
+from feedserver.web.widgets.text import WORDS
 from kinds.air.vocabulary import NAMES
 from kinds.waste.widget import CATEGORY_COLOURS, CATEGORY_LABELS
 from tests.conftest import refresh_feed
@@ -134,12 +135,15 @@ def test_widget_js_carries_the_same_words_as_the_server(client):
     source = client.get("/widget.js").get_data(as_text=True)
     words = json.loads(re.search(r"/\*WORDS\*/(.*?)/\*END\*/", source, re.S)[1])["text"]
     for lang in ("de", "en"):
-        assert words[lang].items() >= TEXT[lang].items()
+        assert words[lang].items() >= say_all(lang, WORDS).items()
         for kind in all_kinds():
-            assert words[lang].items() >= kind.widget_texts.get(lang, {}).items(), kind.name
+            assert words[lang].items() >= say_all(lang, kind.widget_texts, kind.translations).items(), (
+                kind.name
+            )
+    assert words["de"]["latest"] == "Neueste Meldungen" and words["en"]["latest"] == "Latest messages"
     for table in (CATEGORY_LABELS, NAMES):
         for lang in ("de", "en"):
-            assert json.dumps(table[lang], ensure_ascii=False) in source
+            assert json.dumps(say_all(lang, table), ensure_ascii=False) in source
     kinds = json.loads(re.search(r"/\*KINDS\*/(.*?)/\*END\*/", source, re.S)[1])
     assert kinds["waste"] == {"view": "pickups", "fields": ["next_pickups"], "ahead": True}
     assert "/*PARTS*/" not in source and source.count("const alertBanners") == 1

@@ -14,8 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.widget_live import ANNOUNCEMENT, CHROMIUM, CRISIS, FEEDS, require_chromium, start
+from tests.test_pages_text import leftovers
+from tests.test_pages_words import data_texts, foreign_words
+from tests.widget_live import ANNOUNCEMENT, CHROMIUM, CRISIS, FEEDS, MULTILINGUAL, require_chromium, start
 
+GERMAN_ALERT, ENGLISH_ALERT = "Amtliche WARNUNG vor STARKREGEN", "Official WARNING of HEAVY RAIN"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 THEMES = ("light", "dark")
 LANG = {"transit": "en", "alerts": "en"}  # the feed's own language
@@ -311,3 +314,51 @@ def test_screenshots_of_every_view_in_both_themes(live, context, feed_id, theme,
     page.evaluate("document.querySelector('.fsw').style.minHeight = '0'")
     page.locator(".fsw").screenshot(path=str(target))
     assert target.stat().st_size > 2000
+
+
+@pytest.mark.parametrize("lang", ("de", "en"))
+@pytest.mark.parametrize("feed_id", FEEDS)
+def test_each_widget_view_passes_axe_in_both_languages(live, context, feed_id, lang):
+    ctx, _ = context()
+    page = ctx.new_page()
+    page.goto(f"{live.base}/widgets/{feed_id}?lang={lang}&mode=full")
+    assert page.get_attribute("html", "lang") == lang
+    assert axe_violations(page) == [], (feed_id, lang)
+
+
+@pytest.mark.parametrize("lang", ("de", "en"))
+def test_widget_js_speaks_the_widgets_language_with_no_leftovers(live, context, host, lang):
+    """What the script embed renders of every view, in each language: words of that language only (the
+    feeds' own texts aside), no `undefined`, no None, no template syntax (tests/test_pages_words.py)."""
+    feeds = (*FEEDS, MULTILINGUAL)
+    url = host(
+        "".join(
+            element(feed_id).replace(f'lang="{LANG.get(feed_id, "de")}"', f'lang="{lang}"')
+            for feed_id in feeds
+        )
+    )
+    ctx, _ = context()
+    page = ctx.new_page()
+    page.goto(url)
+    data = data_texts(live.app)
+    for feed_id in feeds:
+        html = rendered(page, feed_id).evaluate("e => e.outerHTML")
+        assert f'lang="{lang}"' in html, feed_id
+        assert leftovers(html) == [] and foreign_words(html, lang, data) == [], feed_id
+
+
+@pytest.mark.parametrize(
+    "lang,shown,not_shown", [("en", ENGLISH_ALERT, GERMAN_ALERT), ("de", GERMAN_ALERT, ENGLISH_ALERT)]
+)
+def test_widget_js_shows_a_cap_alert_in_the_widgets_language_as_the_iframe_does(
+    live, context, host, lang, shown, not_shown
+):
+    url = host(element(MULTILINGUAL).replace('lang="de"', f'lang="{lang}"'))
+    ctx, _ = context()
+    page = ctx.new_page()
+    page.goto(url)
+    script_text = rendered(page, MULTILINGUAL).inner_text()
+    assert shown in script_text and not_shown not in script_text
+    framed = ctx.new_page()
+    framed.goto(f"{live.base}/widgets/{MULTILINGUAL}?lang={lang}&mode=full")
+    assert script_text.split() == framed.locator(".fsw").inner_text().split()

@@ -8,6 +8,7 @@ editorial desk (an announcement and a crisis notice).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,10 @@ CALENDAR = "ics/erlensee_am_haspel_mh-online.ics"
 STATIONS = "uba_air/uba_v2_stations_2024_en.json"
 CAP_IN_FORCE = "cap/cap12_appendix_a1.xml"  # no expiry: in force
 CAP_EXPIRED = "cap/cap12_appendix_a2.xml"  # expired in 2003
+# The DWD's warning in eight languages, its <expires> taken out so that it stays in force (the widget.js test
+# of an alert's English info block on a German feed); a feed outside FEEDS, polled once like them.
+CAP_LANGUAGES = "cap/2.49.0.0.276.0.DWD.PVW.1687511640000.0d1a4fb5-251a-46fc-aae3-a688d2021e71.MUL.xml"
+MULTILINGUAL = "warnungen"
 FEEDS = {  # feed id -> the view its widget shows
     "waste": "pickups",
     "air": "air",
@@ -106,6 +111,11 @@ url = "{url("/cap-in-force.xml")}"
 source = "cap"
 title = "Warnungen (keine aktiv)"
 url = "{url("/cap-expired.xml")}"
+
+[feeds.{MULTILINGUAL}]
+source = "cap"
+title = "Unwetterwarnungen"
+url = "{url("/cap-dwd.xml")}"
 {ANNOUNCEMENT_FEEDS}"""
 
 
@@ -117,6 +127,8 @@ def serve_upstreams(upstream: HTTPServer) -> None:
         read(CAP_IN_FORCE), content_type="text/xml"
     )
     upstream.expect_request("/cap-expired.xml").respond_with_data(read(CAP_EXPIRED), content_type="text/xml")
+    unending = re.sub(rb"<expires>[^<]*</expires>", b"", read(CAP_LANGUAGES))
+    upstream.expect_request("/cap-dwd.xml").respond_with_data(unending, content_type="text/xml")
     air = AirUpstream()
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     for back in range(48, 0, -1):
@@ -166,7 +178,7 @@ def start(tmp_path: Path) -> tuple[Live, callable]:
     config.write_text(config.read_text().replace("http://127.0.0.1:8000", base))
     app = create_app(config)
     post_announcements(app)
-    for feed_id in FEEDS:
+    for feed_id in (*FEEDS, MULTILINGUAL):
         if feed_id == "transit":  # BART's recording is from 2019: poll it at its own time
             with time_machine.travel(FRESH, tick=False):
                 result = refresh_feed(app, feed_id)

@@ -12,6 +12,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from ..config import FeedSettings, Settings
+from ..i18n import N_, known, say
 from ..items import Item
 
 ACTIVITY_JSON = "application/activity+json"
@@ -20,8 +21,8 @@ AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT]
-LICENCE_LABEL = {"de": "Lizenz", "en": "Licence"}
-SOURCE_LABEL = {"de": "Quelle", "en": "Source"}
+LICENCE_LABEL = N_("Licence")
+SOURCE_LABEL = N_("Source")
 
 
 def base(settings: Settings) -> str:
@@ -53,7 +54,7 @@ def actor_document(settings: Settings, feed: FeedSettings, public_pem: str, crea
     """The feed as a Service actor: profile, inbox/outbox/followers, and the key its posts are signed with."""
     actor = actor_url(settings, feed.id)
     page = f"{base(settings)}/feeds/{feed.id}"
-    lang = feed.language if feed.language in LICENCE_LABEL else "en"
+    lang = known(feed.language)
     return {
         "@context": CONTEXT,
         "id": actor,
@@ -69,8 +70,8 @@ def actor_document(settings: Settings, feed: FeedSettings, public_pem: str, crea
         "discoverable": True,
         "published": _iso(created),
         "attachment": [
-            _property(LICENCE_LABEL[lang], escape(feed.licence or "")),
-            _property(SOURCE_LABEL[lang], escape(feed.attribution or feed.title)),
+            _property(say(lang, LICENCE_LABEL), escape(feed.licence or "")),
+            _property(say(lang, SOURCE_LABEL), escape(feed.attribution or feed.title)),
             _property("Feed", f'<a href="{escape(page)}.atom" rel="nofollow">{escape(page)}.atom</a>'),
         ],
         "publicKey": {"id": key_id(settings, feed.id), "owner": actor, "publicKeyPem": public_pem},

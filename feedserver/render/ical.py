@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from feedserver.i18n import N_, known, say
 from feedserver.items import Item
 from feedserver.render.meta import FeedMeta
 
 MIN_REFRESH = timedelta(hours=1)  # calendar apps poll rarely; asking them for more often is pointless
 DEFAULT_DURATION = timedelta(hours=1)  # timed items without an end
 UID_DOMAIN = "feedserver"
-ATTRIBUTION = {"de": "Quelle: {attribution}", "en": "Source: {attribution}"}
-LICENCE = {"de": "Lizenz: {licence}", "en": "Licence: {licence}"}
+ATTRIBUTION = N_("Source: {attribution}")
+LICENCE = N_("Licence: {licence}")
 
 # C0 and C1 control characters except tab and newline: RFC 5545 TEXT cannot carry them, and some apps choke.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -164,15 +165,15 @@ def reminder_trigger(item: Item, zone: ZoneInfo, at: time) -> timedelta | dateti
 
 def credit(meta: FeedMeta) -> str:
     """The attribution and licence line the data licence asks for, in the feed's language."""
-    language = meta.language if meta.language in ATTRIBUTION else "en"
+    language = known(meta.language)
     parts = []
     if meta.attribution:
-        parts.append(ATTRIBUTION[language].format(attribution=clean_text(meta.attribution)))
+        parts.append(say(language, ATTRIBUTION).format(attribution=clean_text(meta.attribution)))
     if meta.licence:
         licence = clean_text(meta.licence)
         if meta.licence_url:
             licence = f"{licence} ({clean_uri(meta.licence_url)})"
-        parts.append(LICENCE[language].format(licence=licence))
+        parts.append(say(language, LICENCE).format(licence=licence))
     return ", ".join(parts)
 
 

@@ -6,12 +6,13 @@
   "use strict";
   const src = document.currentScript && document.currentScript.src;
   const BASE = new URL(".", src || location.href).href;
-  // Filled in by feedserver/web/widgets/script.py: the core's and every kind's words, and each kind's view,
+  // Filled in by feedserver/web/widgets/assets.py: the core's and every kind's words (and the German names
+  // of zones, feedserver/display.py), and each kind's view,
   // the fields of its API data and its widget_options; the kinds' parts of this script go where PARTS stands.
   const WORDS = /*WORDS*/{}/*END*/;
   const KINDS = /*KINDS*/{}/*END*/;
   const T = WORDS.text;
-  const DAYS = { de: ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"], en: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] };
+  const DAYS = WORDS.days; // the weekdays' short names by language, Sunday first, from the server's catalog
   const LINK = { target: "_blank", rel: "noopener noreferrer" };
   const MAX_PAGES = 5;
   // Choice filters by the API entry fields they look at (as feedserver/filters.py); minimums below. The
@@ -49,9 +50,16 @@
   const day = (iso, lang) => { const [y, m, d] = iso.split("-");
     return dayOf({ year: y, month: m, day: d, wd: new Date(Date.UTC(+y, m - 1, +d)).getUTCDay() }, lang); };
   const clock = (iso, tz) => { const p = parts(new Date(iso), tz); return `${p.hour}:${p.minute}`; };
+  // The zone's abbreviation as the server names it (display.zone_abbreviation): CET/CEST, in German MEZ/MESZ.
+  const zone = (iso, o) => {
+    const name = new Intl.DateTimeFormat("en-GB", { timeZone: o.tz, timeZoneName: "short" })
+      .formatToParts(new Date(iso)).find((x) => x.type === "timeZoneName").value;
+    return o.lang === "de" ? WORDS.zones[name] || name : name;
+  };
   const moment = (iso, o) => iso.length === 10 ? day(iso, o.lang)
-    : `${dayOf(parts(new Date(iso), o.tz), o.lang)}, ${clock(iso, o.tz)}`;
-  const time = (iso, text, cls) => h("time", { datetime: iso, class: cls }, text);
+    : `${dayOf(parts(new Date(iso), o.tz), o.lang)}, ${clock(iso, o.tz)} ${zone(iso, o)}`;
+  // A valid HTML time has at most three digits of a second's fraction; the API's times may carry six.
+  const time = (iso, text, cls) => h("time", { datetime: iso.replace(/(\.\d{3})\d+/, "$1"), class: cls }, text);
   const number = (v, lang) => { const s = v.toFixed(1).replace(/\.0$/, ""); return lang === "de" ? s.replace(".", ",") : s; };
 
   function keep(entry, filters, ids) {

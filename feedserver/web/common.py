@@ -10,6 +10,7 @@ from flask import Response, current_app, has_request_context, request
 from werkzeug.datastructures import Headers
 from werkzeug.http import http_date, parse_date
 
+from ..display import zone_abbreviation
 from ..runtime import Runtime
 from ..serving import Served
 
@@ -89,16 +90,12 @@ def not_modified(etag: str, last_modified: datetime) -> bool:
 
 
 TIME_FORMATS = {"de": "%d.%m.%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
-# German names of the zones' abbreviations (MEZ for CET ...); English pages keep the tz database's.
-GERMAN_ZONES = {"CET": "MEZ", "CEST": "MESZ", "WET": "WEZ", "WEST": "WESZ", "EET": "OEZ", "EEST": "OESZ"}
 
 
 def local_text(value: datetime, zone: ZoneInfo, lang: str) -> str:
     """A time in the zone with its abbreviation in the page's language: 21.11.2026 10:00 MEZ."""
     local = value.astimezone(zone)
-    abbreviation = local.tzname() or ""
-    if lang == "de":
-        abbreviation = GERMAN_ZONES.get(abbreviation, abbreviation)
+    abbreviation = zone_abbreviation(local, lang)
     return f"{local.strftime(TIME_FORMATS.get(lang, TIME_FORMATS['en']))} {abbreviation}".strip()
 
 

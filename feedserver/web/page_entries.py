@@ -17,7 +17,7 @@ from ..renditions import formats_of
 from ..runtime import Runtime
 from ..sanitize import fold
 from ..store import FeedState
-from .page_text import FORMAT_LABELS, TEXT
+from .page_text import FORMAT_LABELS, page_words
 
 READER_FORMATS = ("rss", "atom", "json")
 
@@ -40,7 +40,7 @@ class Entry:
     def category_label(self, category: str | None, lang: str) -> str:
         """An item category's name in the page's language (the desk's crisis notices sit on any feed)."""
         label = _kind(self.feed).category_label(category, lang)
-        return TEXT[lang]["crisis"] if label == "crisis" else label
+        return page_words(lang)["crisis"] if label == "crisis" else label
 
     @property
     def reader_formats(self) -> list[tuple[str, str, str]]:

@@ -1,129 +1,97 @@
-"""The public pages' words (catalogue, feed pages) in German and English."""
+"""The public pages' words (catalogue, feed pages): English msgids, their German in the gettext catalog."""
 
 from __future__ import annotations
 
-TEXT = {
-    "de": {
-        "feeds": "Feeds",
-        "status": "Status",
-        "ok": "aktuell",
-        "stale": "veraltet seit",
-        "pending": "noch nicht abgerufen",
-        "updated": "Letzte Änderung",
-        "subscribe": "Abonnieren",
-        "licence": "Lizenz",
-        "source": "Quelle",
-        "place": "Ort",
-        "switch": "English",
-        "switch_lang": "en",
-        "intro": "Offene Daten der Stadt als Feeds für Feedreader, "
-        "Kalender und eigene Anwendungen. Ohne Cookies, ohne Tracking.",
-        "all_feeds": "Alle Feeds als OPML",
-        "items": "Meldungen",
-        "no_items": "Derzeit keine Meldungen.",
-        "back": "Zur Übersicht",
-        "calendar": "Kalender abonnieren",
-        "never": "noch nie",
-        "by_place": "Nach Ort filtern",
-        "all_places": "Alle Orte",
-        "show": "Anzeigen",
-        "showing_place": "Feeds für {place}",
-        "unknown_place": "Für „{place}“ gibt es keine Feeds. Bitte einen Ort aus der Liste wählen.",
-        "all_feeds_link": "Alle Feeds anzeigen",
-        "follow": "So folgen Sie diesem Feed",
-        "follow_intro": "Neue Meldungen kommen von selbst zu Ihnen, auf einem dieser Wege:",
-        "reader": "Im Feedreader",
-        "reader_how": "Eine dieser Adressen in einen Feedreader (z. B. Thunderbird, NetNewsWire, Feedly) "
-        "einfügen; RSS passt fast überall.",
-        "calendar_app": "In der Kalender-App",
-        "calendar_how": "Den Kalender abonnieren (nicht importieren): dann kommen neue und "
-        "verschobene Termine von selbst. Der webcal-Link öffnet die Kalender-App direkt.",
-        "calendar_link": "In der Kalender-App öffnen (webcal)",
-        "fediverse": "Im Fediverse (Mastodon)",
-        "fediverse_how": "In Mastodon oder einer anderen Fediverse-App nach diesem Konto suchen "
-        "und ihm folgen:",
-        "widget": "Als Widget auf einer Website",
-        "widget_how": "Der Widget-Baukasten erzeugt ein Stück HTML zum Einbetten, mit Vorschau.",
-        "widget_link": "Widget für diesen Feed bauen",
-        "copy_button": "Kopieren",
-        "copied": "In die Zwischenablage kopiert.",
-        "notify": "Als Benachrichtigung auf diesem Gerät",
-        "notify_how": "Jede neue Meldung dieses Feeds erscheint als Mitteilung Ihres Browsers, ohne Konto "
-        "und ohne Cookie.",
-        "notify_button": "Benachrichtigungen einschalten",
-        "notify_stop": "Benachrichtigungen ausschalten",
-        "notify_on": "Benachrichtigungen sind eingeschaltet.",
-        "notify_off": "Benachrichtigungen sind ausgeschaltet.",
-        "notify_failed": "Das hat nicht geklappt: Ihr Browser hat die Benachrichtigungen nicht erlaubt.",
-        "notify_needs_js": "Dafür braucht Ihr Browser JavaScript und Web-Push.",
-        "notify_privacy": "Gespeichert wird nur, was die Zustellung braucht: die Push-Adresse Ihres "
-        "Browsers, seine Schlüssel und die gewählten Filter. Beim Ausschalten wird alles gelöscht.",
-        "replies_read": "Antworten auf Beiträge dieses Feeds im Fediverse liest das Amt „{office}“; sie "
-        "werden nach {days} Tagen gelöscht.",
-        "other": "Weitere",
-        "fediverse_account": "Fediverse-Konto",
-        "crisis": "Wichtige Mitteilung",
-    },
-    "en": {
-        "feeds": "Feeds",
-        "status": "Status",
-        "ok": "up to date",
-        "stale": "stale since",
-        "pending": "not fetched yet",
-        "updated": "Last change",
-        "subscribe": "Subscribe",
-        "licence": "Licence",
-        "source": "Source",
-        "place": "Place",
-        "switch": "Deutsch",
-        "switch_lang": "de",
-        "intro": "The city's open data as feeds for feed readers, "
-        "calendars and your own applications. No cookies, no tracking.",
-        "all_feeds": "All feeds as OPML",
-        "items": "Messages",
-        "no_items": "No messages at the moment.",
-        "back": "Back to all feeds",
-        "calendar": "Subscribe to calendar",
-        "never": "never",
-        "by_place": "Filter by place",
-        "all_places": "All places",
-        "show": "Show",
-        "showing_place": "Feeds for {place}",
-        "unknown_place": "There are no feeds for “{place}”. Please choose a place from the list.",
-        "all_feeds_link": "Show all feeds",
-        "follow": "How to follow this feed",
-        "follow_intro": "New messages come to you by themselves, in one of these ways:",
-        "reader": "In a feed reader",
-        "reader_how": "Paste one of these addresses into a feed reader (e.g. Thunderbird, NetNewsWire, "
-        "Feedly); RSS works almost everywhere.",
-        "calendar_app": "In a calendar app",
-        "calendar_how": "Subscribe to the calendar (do not import it): new and moved dates then arrive by "
-        "themselves. The webcal link opens your calendar app directly.",
-        "calendar_link": "Open in your calendar app (webcal)",
-        "fediverse": "On the fediverse (Mastodon)",
-        "fediverse_how": "Search for this account in Mastodon or another fediverse app and follow it:",
-        "widget": "As a widget on a website",
-        "widget_how": "The widget builder makes a piece of HTML to embed, with a preview.",
-        "widget_link": "Build a widget for this feed",
-        "copy_button": "Copy",
-        "copied": "Copied to the clipboard.",
-        "notify": "As notifications on this device",
-        "notify_how": "Each new message of this feed appears as a notification of your browser, with no "
-        "account and no cookie.",
-        "notify_button": "Turn notifications on",
-        "notify_stop": "Turn notifications off",
-        "notify_on": "Notifications are on.",
-        "notify_off": "Notifications are off.",
-        "notify_failed": "That did not work: your browser did not allow the notifications.",
-        "notify_needs_js": "This needs JavaScript and Web Push in your browser.",
-        "notify_privacy": "Only what delivery needs is stored: your browser's push address, its keys and the "
-        "filters you chose. Turning notifications off deletes all of it.",
-        "replies_read": "Replies to this feed's posts in the fediverse are read by the office “{office}” and "
-        "deleted after {days} days.",
-        "other": "Other",
-        "fediverse_account": "fediverse account",
-        "crisis": "Important notice",
-    },
+from functools import cache
+
+from ..i18n import LANGUAGES, N_, say_all
+
+WORDS = {
+    "feeds": N_("Feeds"),
+    "status": N_("Status"),
+    "ok": N_("up to date"),
+    "stale": N_("stale since"),
+    "pending": N_("not fetched yet"),
+    "updated": N_("Last change"),
+    "subscribe": N_("Subscribe"),
+    "licence": N_("Licence"),
+    "source": N_("Source"),
+    "place": N_("Place"),
+    "intro": N_(
+        "The city's open data as feeds for feed readers, calendars and your own applications. No "
+        "cookies, no tracking."
+    ),
+    "all_feeds": N_("All feeds as OPML"),
+    "items": N_("Messages"),
+    "no_items": N_("No messages at the moment."),
+    "back": N_("Back to all feeds"),
+    "calendar": N_("Subscribe to calendar"),
+    "never": N_("never"),
+    "by_place": N_("Filter by place"),
+    "all_places": N_("All places"),
+    "show": N_("Show"),
+    "showing_place": N_("Feeds for {place}"),
+    "unknown_place": N_("There are no feeds for “{place}”. Please choose a place from the list."),
+    "all_feeds_link": N_("Show all feeds"),
+    "follow": N_("How to follow this feed"),
+    "follow_intro": N_("New messages come to you by themselves, in one of these ways:"),
+    "reader": N_("In a feed reader"),
+    "reader_how": N_(
+        "Paste one of these addresses into a feed reader (e.g. Thunderbird, NetNewsWire, Feedly); "
+        "RSS works almost everywhere."
+    ),
+    "calendar_app": N_("In a calendar app"),
+    "calendar_how": N_(
+        "Subscribe to the calendar (do not import it): new and moved dates then arrive by "
+        "themselves. The webcal link opens your calendar app directly."
+    ),
+    "calendar_link": N_("Open in your calendar app (webcal)"),
+    "fediverse": N_("On the fediverse (Mastodon)"),
+    "fediverse_how": N_("Search for this account in Mastodon or another fediverse app and follow it:"),
+    "widget": N_("As a widget on a website"),
+    "widget_how": N_("The widget builder makes a piece of HTML to embed, with a preview."),
+    "widget_link": N_("Build a widget for this feed"),
+    "copy_button": N_("Copy"),
+    "copied": N_("Copied to the clipboard."),
+    "notify": N_("As notifications on this device"),
+    "notify_how": N_(
+        "Each new message of this feed appears as a notification of your browser, with no account "
+        "and no cookie."
+    ),
+    "notify_button": N_("Turn notifications on"),
+    "notify_stop": N_("Turn notifications off"),
+    "notify_on": N_("Notifications are on."),
+    "notify_off": N_("Notifications are off."),
+    "notify_failed": N_("That did not work: your browser did not allow the notifications."),
+    "notify_needs_js": N_("This needs JavaScript and Web Push in your browser."),
+    "notify_privacy": N_(
+        "Only what delivery needs is stored: your browser's push address, its keys and the filters "
+        "you chose. Turning notifications off deletes all of it."
+    ),
+    "replies_read": N_(
+        "Replies to this feed's posts in the fediverse are read by the office “{office}” and deleted "
+        "after {days} days."
+    ),
+    "other": N_("Other"),
+    "fediverse_account": N_("fediverse account"),
+    "crisis": N_("Important notice"),
+    "skip": N_("Skip to content"),
+    "language": N_("Language"),
 }
+# An error page's words (a browser's view of a problem answer).
+ERROR_WORDS = {
+    "nothing_here": N_("There is nothing at this address."),
+    "try_later": N_("The server could not answer just now; please try again later."),
+    "cannot_answer": N_("The server cannot answer this request as it stands."),
+    "every_feed": N_("All of the city's feeds"),
+}
+# The language switch names the other language in that language: no translation, the same on every page.
+SWITCH = {"de": {"switch": "English", "switch_lang": "en"}, "en": {"switch": "Deutsch", "switch_lang": "de"}}
 FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed", "ics": "iCalendar"}
 FORMAT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
+
+
+@cache
+def page_words(lang: str) -> dict[str, str]:
+    """The pages' words in this language (de or en), with the language switch."""
+    return say_all(lang, WORDS) | SWITCH[lang if lang in LANGUAGES else "en"]

@@ -13,7 +13,7 @@ from ..push.topics import add_links, catalogue_topic_url, hub_url
 from ..serving import current
 from .common import language, local_text, now, runtime
 from .page_entries import by_topic, entries, entry, in_place, places
-from .page_text import FORMAT_TYPES, TEXT
+from .page_text import FORMAT_TYPES, page_words
 from .problems import problem
 from .security import CSP
 from .widgets.builder import builder
@@ -39,7 +39,7 @@ def catalogue():
     html = render_template(
         "catalogue.html",
         lang=lang,
-        t=TEXT[lang],
+        t=page_words(lang),
         entries=every,
         groups=by_topic(shown),
         place=place,
@@ -69,7 +69,7 @@ def feed_page(feed_id: str):
     html = render_template(
         "feed.html",
         lang=lang,
-        t=TEXT[lang],
+        t=page_words(lang),
         entry=entry(rt, feed, rt.store.feed_state(feed.id), lang, at),
         items=items,
         server=rt.settings.server,

@@ -8,19 +8,20 @@ import logging
 from flask import Flask, Response, has_request_context, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..i18n import N_, say, say_all
 from .common import language
+from .page_text import ERROR_WORDS, page_words
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "about:blank"
 
 
 PROBLEM_TYPES = ("application/problem+json", "application/json")
+# Each status's name as the heading of a browser's error page; English pages keep the answer's own title.
 HEADINGS = {
-    "de": {
-        400: "Ungültige Anfrage", 404: "Nicht gefunden", 405: "Methode nicht erlaubt", 406: "Nicht lieferbar",
-        413: "Anfrage zu groß", 414: "Adresse zu lang", 415: "Format nicht unterstützt",
-        429: "Zu viele Anfragen", 500: "Interner Fehler", 503: "Vorübergehend nicht verfügbar",
-    },
+    400: N_("Bad Request"), 404: N_("Not Found"), 405: N_("Method Not Allowed"), 406: N_("Not Acceptable"),
+    413: N_("Content Too Large"), 414: N_("URI Too Long"), 415: N_("Unsupported Media Type"),
+    429: N_("Too Many Requests"), 500: N_("Internal Server Error"), 503: N_("Service Unavailable"),
 }  # fmt: skip
 
 
@@ -50,8 +51,9 @@ def _browser() -> bool:
 
 def _page(status: int, title: str, detail: str | None) -> Response:
     lang = language()
-    heading = HEADINGS.get(lang, {}).get(status, title)
-    html = render_template("error.html", lang=lang, status=status, heading=heading, detail=detail)
+    heading = say(lang, HEADINGS[status]) if lang != "en" and status in HEADINGS else title
+    words = say_all(lang, ERROR_WORDS) | page_words(lang)
+    html = render_template("error.html", lang=lang, t=words, status=status, heading=heading, detail=detail)
     return Response(html, status=status, mimetype="text/html")
 
 

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from ..i18n import N_, say, say_all
 from ..push import stats
 from .common import language, now, runtime
-from .page_text import TEXT
+from .page_text import page_words
 from .problems import problem
 
 bp = Blueprint("stats", __name__)
 DEFAULT_DAYS, MAX_DAYS = 30, 366
-PRIVACY = {
-    "de": "Gezählt werden nur Abrufe je Feed, Format und Tag. Es werden keine IP-Adressen, "
-    "Browserkennungen oder andere Angaben über Lesende gespeichert.",
-    "en": "Only requests per feed, format and day are counted. No IP addresses, user agents "
-    "or other details about readers are stored.",
-}
+PRIVACY = N_(
+    "Only requests per feed, format and day are counted. No IP addresses, user agents or other details "
+    "about readers are stored."
+)
 WORDS = {
-    "de": {"heading": "Nutzungsstatistik", "days": "Tage", "format": "Format", "requests": "Abrufe",
-           "not_modified": "davon 304 (unverändert)", "subscribers": "WebSub-Abonnements",
-           "followers": "ActivityPub-Folgende", "period": "Zeitraum"},
-    "en": {"heading": "Usage statistics", "days": "days", "format": "Format", "requests": "Requests",
-           "not_modified": "of which 304 (not modified)", "subscribers": "WebSub subscriptions",
-           "followers": "ActivityPub followers", "period": "Period"},
-}  # fmt: skip
+    "heading": N_("Usage statistics"),
+    "days": N_("days"),
+    "format": N_("Format"),
+    "requests": N_("Requests"),
+    "not_modified": N_("of which 304 (not modified)"),
+    "subscribers": N_("WebSub subscriptions"),
+    "followers": N_("ActivityPub followers"),
+    "period": N_("Period"),
+}
 
 
 def _days() -> int | None:
@@ -62,7 +63,7 @@ def stats_json():
         )
     stats.flush(current_app)  # this process's latest counts too
     body = stats.summary(runtime(), days, now())
-    body["privacy"] = PRIVACY["en"]
+    body["privacy"] = PRIVACY  # the API speaks English
     response = jsonify(body)
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
@@ -81,8 +82,8 @@ def stats_page():
     html = render_template(
         "stats.html",
         lang=lang,
-        t=TEXT[lang] | WORDS[lang],
-        privacy=PRIVACY[lang],
+        t=page_words(lang) | say_all(lang, WORDS),
+        privacy=say(lang, PRIVACY),
         summary=stats.summary(runtime(), days, now()),
         days=days,
         server=runtime().settings.server,

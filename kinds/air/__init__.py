@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from feedserver.contract import Before, PlainKind
 from feedserver.filters import ChoiceFilter, data_choice, data_minimum
+from feedserver.i18n import N_
 from feedserver.items import READING, FeedInfo, Item
 
 from .._widget import widget_parts
@@ -112,7 +113,7 @@ KIND = Air(
     widget_height=460,
     **widget_parts(__file__, TEXTS, pollutants=NAMES),
     topic="air",
-    topic_labels={"de": "Luftqualität", "en": "Air quality"},
-    category_labels=NAMES,
-    empty_labels={"de": "keine aktuellen Messwerte", "en": "no recent readings"},
+    topic_name=N_("Air quality"),
+    category_names=NAMES,
+    empty_text=N_("no recent readings"),
 )

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feedserver.display import clock_text, number_text
+from feedserver.i18n import N_, say, say_all
 
 from .vocabulary import NAMES, UNIT, WINDOW
 
@@ -20,44 +21,29 @@ NOT_IN_ID = re.compile(r"[^a-zA-Z0-9_-]")
 
 # The air view's words (kinds/air/__init__.py hands them to the widget as Kind.widget_texts).
 TEXTS = {
-    "de": {
-        "air": "Aktuelle Luftqualität",
-        "no_readings": "Keine aktuellen Messwerte.",
-        "level_none": "unter den Schwellenwerten",
-        "level_info": "Informationsschwelle überschritten",
-        "level_alert": "Alarmschwelle überschritten",
-        "level_unknown": "kein Schwellenwert festgelegt",
-        "stale": "veraltet",
-        "measured": "gemessen",
-        "chart": "Verlauf der letzten 48 Stunden",
-        "chart_desc": "{name} an {station}: {count} Stundenwerte, niedrigster {low}, höchster {high}, "
-        "zuletzt {last} {unit} um {time}.",
-        "table": "Messwerte als Tabelle",
-        "hour": "Stunde bis",
-        "value": "Wert",
-    },
-    "en": {
-        "air": "Current air quality",
-        "no_readings": "No recent readings.",
-        "level_none": "below the thresholds",
-        "level_info": "information threshold exceeded",
-        "level_alert": "alert threshold exceeded",
-        "level_unknown": "no threshold set",
-        "stale": "out of date",
-        "measured": "measured",
-        "chart": "The last 48 hours",
-        "chart_desc": "{name} at {station}: {count} hourly values, lowest {low}, highest {high}, "
-        "latest {last} {unit} at {time}.",
-        "table": "Readings as a table",
-        "hour": "Hour ending",
-        "value": "Value",
-    },
+    "air": N_("Current air quality"),
+    "no_readings": N_("No recent readings."),
+    "level_none": N_("below the thresholds"),
+    "level_info": N_("information threshold exceeded"),
+    "level_alert": N_("alert threshold exceeded"),
+    "level_unknown": N_("no threshold set"),
+    "stale": N_("out of date"),
+    "measured": N_("measured"),
+    "chart": N_("The last 48 hours"),
+    "chart_desc": N_(
+        "{name} at {station}: {count} hourly values, lowest {low}, highest {high}, latest {last} {unit} at "
+        "{time}."
+    ),
+    "table": N_("Readings as a table"),
+    "hour": N_("Hour ending"),
+    "value": N_("Value"),
 }
 
 
 def pollutant(component: str, lang: str) -> str:
     """A pollutant's name (Ozon, Nitrogen dioxide ...)."""
-    return NAMES[lang].get(component, component.upper())
+    name = NAMES.get(component)
+    return say(lang, name) if name else component.upper()
 
 
 @dataclass(frozen=True)
@@ -111,7 +97,7 @@ def chart_of(reading: dict, lang: str, zone: ZoneInfo) -> Chart | None:
         for level, value in sorted(thresholds.items())
         if value <= top
     ]
-    text = TEXTS[lang]
+    text = say_all(lang, TEXTS)
     name = pollutant(reading.get("component") or "", lang)
     return Chart(
         id=NOT_IN_ID.sub("-", f"fsw-chart-{reading.get('station') or 'x'}-{reading.get('component')}"),

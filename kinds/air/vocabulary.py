@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from feedserver.errors import ParseError
 from feedserver.fields import Interval
+from feedserver.i18n import N_, day_text, known, say_all
 from feedserver.items import READING, FeedInfo, Item, make_item
 
 from .thresholds import Crossing, Thresholds, crossings, current_level
@@ -45,44 +46,29 @@ MASS_UNITS = {"µg/m³": 1.0, "ug/m3": 1.0, "µg/m3": 1.0, "mg/m³": 1000.0, "mg
 MIXING_UNITS = {"ppb": 1.0, "ppm": 1000.0}
 
 NAMES = {
-    "de": {
-        "o3": "Ozon",
-        "no2": "Stickstoffdioxid",
-        "pm10": "Feinstaub PM10",
-        "pm2.5": "Feinstaub PM2,5",
-        "so2": "Schwefeldioxid",
-        "co": "Kohlenmonoxid",
-    },
-    "en": {
-        "o3": "Ozone",
-        "no2": "Nitrogen dioxide",
-        "pm10": "Particulate matter PM10",
-        "pm2.5": "Particulate matter PM2.5",
-        "so2": "Sulphur dioxide",
-        "co": "Carbon monoxide",
-    },
+    "o3": N_("Ozone"),
+    "no2": N_("Nitrogen dioxide"),
+    "pm10": N_("Particulate matter PM10"),
+    "pm2.5": N_("Particulate matter PM2.5"),
+    "so2": N_("Sulphur dioxide"),
+    "co": N_("Carbon monoxide"),
 }
 PHRASES = {
-    "de": {
-        "at": "an Station",
-        "clock": " Uhr",
-        "info": "Informationsschwelle überschritten",
-        "alert": "Alarmschwelle überschritten",
-        "all-clear": "Entwarnung, wieder unter {threshold}",
-        "none": "keine aktuellen Messwerte",
-        "daily": "Tageshöchstwert",
-        "on": "am",
-    },
-    "en": {
-        "at": "at station",
-        "clock": "",
-        "info": "information threshold exceeded",
-        "alert": "alert threshold exceeded",
-        "all-clear": "all clear, back below {threshold}",
-        "none": "no recent readings",
-        "daily": "daily maximum",
-        "on": "on",
-    },
+    "at": N_("at station"),
+    # TRANSLATORS: a clock time as the items' titles write it (German adds "Uhr")
+    "clock": N_("{time}"),
+    "info": N_("information threshold exceeded"),
+    "alert": N_("alert threshold exceeded"),
+    "all-clear": N_("all clear, back below {threshold}"),
+    "none": N_("no recent readings"),
+    "daily": N_("daily maximum"),
+    "on": N_("on"),
+    "summary": N_(
+        "{name}: {amount} averaged from {start} to {end} on {day}, station {station} ({code}). "
+        "Threshold: {threshold}."
+    ),
+    # TRANSLATORS: a CLDR date pattern (yyyy year, MM month, dd day), e.g. 2026-06-25
+    "day": N_("yyyy-MM-dd"),
 }
 
 
@@ -209,8 +195,9 @@ class AirItems:
         self.stale_after = timedelta(seconds=stale_after)
         self.daily = daily
         self.zone = ZoneInfo(feed.timezone)
-        self.words = PHRASES.get(feed.language, PHRASES["en"])
-        self.names = NAMES.get(feed.language, NAMES["en"])
+        self.lang = known(feed.language)
+        self.words = say_all(self.lang, PHRASES)
+        self.names = say_all(self.lang, NAMES)
 
     def build(
         self, station: Station, readings: Mapping[str, list[Reading]], fetched_at: datetime
@@ -297,7 +284,7 @@ class AirItems:
             if day_start < series[0].start or day_end > series[-1].end:
                 continue  # a day cut off by the window or not over yet has no meaningful maximum
             peak = max(readings, key=lambda r: (r.value, -r.end.timestamp()))
-            shown = f"{day:%d.%m.%Y}" if self.feed.language == "de" else day.isoformat()
+            shown = self._day(day)
             items.append(
                 make_item(
                     self.feed.id,
@@ -322,24 +309,26 @@ class AirItems:
 
     def _summary(self, station: Station, component: str, reading: Reading, threshold: float) -> str:
         start, end = reading.start.astimezone(self.zone), reading.end.astimezone(self.zone)
-        if self.feed.language == "de":
-            return (
-                f"{self.names[component]}: {self._amount(reading.value)} im Mittel von {start:%H:%M} bis "
-                f"{end:%H:%M} Uhr am {start:%d.%m.%Y}, Station {station.name} ({station.code}). "
-                f"Schwellenwert: {self._amount(threshold)}."
-            )
-        return (
-            f"{self.names[component]}: {self._amount(reading.value)} averaged from {start:%H:%M} to "
-            f"{end:%H:%M} on {start:%Y-%m-%d}, station {station.name} ({station.code}). "
-            f"Threshold: {self._amount(threshold)}."
+        return self.words["summary"].format(
+            name=self.names[component],
+            amount=self._amount(reading.value),
+            start=f"{start:%H:%M}",
+            end=f"{end:%H:%M}",
+            day=self._day(start.date()),
+            station=station.name,
+            code=station.code,
+            threshold=self._amount(threshold),
         )
+
+    def _day(self, day) -> str:
+        return day_text(day, self.lang, PHRASES["day"])
 
     def _amount(self, value: float) -> str:
         text = f"{value:.1f}".removesuffix(".0")
         return f"{text.replace('.', ',') if self.feed.language == 'de' else text} {UNIT}"
 
     def _clock(self, moment: datetime) -> str:
-        return f"{moment.astimezone(self.zone):%H:%M}{self.words['clock']}"
+        return self.words["clock"].format(time=f"{moment.astimezone(self.zone):%H:%M}")
 
     def _data(self, station: Station, component: str, value: float | None) -> dict:
         return {

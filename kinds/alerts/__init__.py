@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedserver.contract import PlainKind
+from feedserver.i18n import N_
 from feedserver.items import Item
 
 from .._shapes import ALERTS_FIELD, in_force
@@ -22,22 +23,13 @@ class Alerts(PlainKind):
         return {"alerts": found}, until
 
 
-# CAP severities (the item category) by language.
+# CAP severities (the item category).
 SEVERITIES = {
-    "de": {
-        "extreme": "extrem",
-        "severe": "schwer",
-        "moderate": "mäßig",
-        "minor": "gering",
-        "unknown": "unbekannt",
-    },
-    "en": {
-        "extreme": "extreme",
-        "severe": "severe",
-        "moderate": "moderate",
-        "minor": "minor",
-        "unknown": "unknown",
-    },
+    "extreme": N_("extreme"),
+    "severe": N_("severe"),
+    "moderate": N_("moderate"),
+    "minor": N_("minor"),
+    "unknown": N_("unknown"),
 }
 KIND = Alerts(
     "alerts",
@@ -46,7 +38,7 @@ KIND = Alerts(
     api_fields={"alerts": ALERTS_FIELD},
     **widget_parts(__file__, {}, alert_banners=True),
     topic="warnings",
-    topic_labels={"de": "Warnungen", "en": "Warnings"},
-    category_labels=SEVERITIES,
-    empty_labels={"de": "derzeit keine Warnungen", "en": "no warnings in force"},
+    topic_name=N_("Warnings"),
+    category_names=SEVERITIES,
+    empty_text=N_("no warnings in force"),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from feedserver.contract import PlainKind
+from feedserver.i18n import N_, NC_
 
 # Embargo: an announcement is shown nowhere before its publication time, not even as a calendar event.
 KIND = PlainKind(
@@ -11,7 +12,7 @@ KIND = PlainKind(
     churning=True,
     embargo=True,
     topic="announcements",
-    topic_labels={"de": "Mitteilungen", "en": "Announcements"},
-    category_labels={"de": {"crisis": "Wichtige Mitteilung"}, "en": {"crisis": "Important notice"}},
-    empty_labels={"de": "derzeit keine Mitteilungen", "en": "no announcements now"},
+    topic_name=NC_("catalogue topic", "Announcements"),
+    category_names={"crisis": N_("Important notice")},
+    empty_text=N_("no announcements now"),
 )

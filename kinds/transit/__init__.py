@@ -8,6 +8,7 @@ from datetime import datetime
 
 from feedserver.contract import Before, PlainKind
 from feedserver.filters import ChoiceFilter, data_choice, data_minimum, data_value
+from feedserver.i18n import N_
 from feedserver.items import FeedInfo, Item
 
 from .._shapes import ALERTS_FIELD, in_force, moment
@@ -45,26 +46,14 @@ class Transit(PlainKind):
 
 # The departure board's words; the banners of alerts in force above it say theirs.
 TEXTS = {
-    "de": {
-        "delays": "Aktuelle Verspätungen",
-        "no_delays": "Derzeit keine Verspätungen.",
-        "line": "Linie",
-        "stop": "Haltestelle",
-        "scheduled": "Plan",
-        "delay": "Verspätung",
-        "cancelled": "fällt aus",
-        "minutes": "+{n} min",
-    },
-    "en": {
-        "delays": "Current delays",
-        "no_delays": "No delays at the moment.",
-        "line": "Line",
-        "stop": "Stop",
-        "scheduled": "Scheduled",
-        "delay": "Delay",
-        "cancelled": "cancelled",
-        "minutes": "+{n} min",
-    },
+    "delays": N_("Current delays"),
+    "no_delays": N_("No delays at the moment."),
+    "line": N_("Line"),
+    "stop": N_("Stop"),
+    "scheduled": N_("Scheduled"),
+    "delay": N_("Delay"),
+    "cancelled": N_("cancelled"),
+    "minutes": N_("+{n} min"),
 }
 
 FILTERS = {
@@ -85,10 +74,7 @@ KIND = Transit(
     widget_height=380,
     **widget_parts(__file__, TEXTS, alert_banners=True),
     topic="transit",
-    topic_labels={"de": "Nahverkehr", "en": "Public transport"},
-    category_labels={
-        "de": {"delay": "Verspätung", "cancellation": "Ausfall", "alert": "Störung"},
-        "en": {"delay": "Delay", "cancellation": "Cancellation", "alert": "Service alert"},
-    },
-    empty_labels={"de": "derzeit keine Verspätungen oder Störungen", "en": "no delays or disruptions now"},
+    topic_name=N_("Public transport"),
+    category_names={"delay": N_("Delay"), "cancellation": N_("Cancellation"), "alert": N_("Service alert")},
+    empty_text=N_("no delays or disruptions now"),
 )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from feedserver.contract import Before, PlainKind
 from feedserver.filters import ChoiceFilter
+from feedserver.i18n import N_
 from feedserver.items import NOTICE, READING, FeedInfo, Item
 
 from .._widget import widget_parts
@@ -65,10 +66,8 @@ def _local_day(value: date | datetime, zone: ZoneInfo) -> date:
 
 # ?category= also takes the vocabulary's names in German and English (Bio, Papier, paper ...).
 CATEGORY = ChoiceFilter(lambda i: (i.category,), aliases=category_aliases)
-# The catalogue's group and the categories' names in the page's language (Restmüll, Residual waste).
-LABELS = {
-    lang: {str(category): name for category, name in names.items()} for lang, names in CATEGORY_NAMES.items()
-}
+# The categories' names on the pages, in the page's language (Restmüll, Residual waste).
+NAMES = {str(category): name for category, name in CATEGORY_NAMES.items()}
 KIND = Waste(
     "waste",
     dated=True,
@@ -78,7 +77,7 @@ KIND = Waste(
     widget_options={"ahead": True},  # reminders are published the evening before: the API lists them first
     **widget_parts(__file__, TEXTS, categories=CATEGORY_LABELS),
     topic="waste",
-    topic_labels={"de": "Abfall", "en": "Waste"},
-    category_labels=LABELS,
-    empty_labels={"de": "keine anstehenden Termine", "en": "no upcoming dates"},
+    topic_name=N_("Waste"),
+    category_names=NAMES,
+    empty_text=N_("no upcoming dates"),
 )

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
+from feedserver.display import WEEKDAYS
+from feedserver.i18n import N_, NC_, day_text, known, say
 from feedserver.items import NOTICE, FeedInfo, Item, make_item
 
 MAX_SHIFT_DAYS = 7  # a pickup that moves further than this is treated as cancelled plus new
-WEEKDAY_SHORT = {
-    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
+# TRANSLATORS: a CLDR date pattern (yyyy year, MM month, dd day; d and M without a leading zero)
+SHORT_DAY = NC_("moved pickup", "yyyy-MM-dd")
+MOVED = N_("Moved: {label} from {src} to {dst}")
 
 
 def reconcile_moves(
@@ -59,11 +60,9 @@ def _closest(old: Item, candidates: Sequence[Item]) -> Item | None:
 
 def _notice(feed: FeedInfo, old: Item, new: Item, now: datetime) -> Item:
     label = new.data.get("label") or new.title
-    lang = feed.language if feed.language in WEEKDAY_SHORT else "en"
+    lang = known(feed.language)
     src, dst = _short(_day(old), lang), _short(_day(new), lang)
-    title = (
-        f"Verschoben: {label} von {src} auf {dst}" if lang == "de" else f"Moved: {label} from {src} to {dst}"
-    )
+    title = say(lang, MOVED).format(label=label, src=src, dst=dst)
     return make_item(
         feed.id,
         f"moved|{old.key}|{new.key}",
@@ -84,11 +83,8 @@ def _notice(feed: FeedInfo, old: Item, new: Item, now: datetime) -> Item:
 
 
 def _short(day: date, lang: str) -> str:
-    return (
-        f"{WEEKDAY_SHORT[lang][day.weekday()]} {day.day}.{day.month}."
-        if lang == "de"
-        else (f"{WEEKDAY_SHORT[lang][day.weekday()]} {day.isoformat()}")
-    )
+    """'Di 19.1.' or 'Tue 2027-01-19' (the weekday a word of the catalog: CLDR's German ones end in a dot)."""
+    return f"{say(lang, WEEKDAYS[day.weekday()])} {day_text(day, lang, SHORT_DAY)}"
 
 
 def _label(item: Item) -> tuple:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError, fields
 
 from feedserver.fields import ClockTime, TimeZone
+from feedserver.i18n import LANGUAGES, N_, NC_, Message, day_text, known, say
 from feedserver.items import FeedInfo, Item, make_item
 from feedserver.sanitize import fold
 
@@ -110,34 +111,23 @@ KEYWORDS: tuple[tuple[WasteCategory, tuple[str, ...]], ...] = (
     ),
 )
 
-CATEGORY_NAMES: dict[str, dict[WasteCategory, str]] = {
-    "de": {
-        WasteCategory.ORGANIC: "Bioabfall",
-        WasteCategory.PAPER: "Papier",
-        WasteCategory.PACKAGING: "Verpackungen",
-        WasteCategory.RESIDUAL: "Restmüll",
-        WasteCategory.GLASS: "Glas",
-        WasteCategory.GARDEN: "Gartenabfälle",
-        WasteCategory.BULKY: "Sperrmüll",
-        WasteCategory.HAZARDOUS: "Schadstoffe",
-        WasteCategory.CHRISTMAS_TREE: "Weihnachtsbäume",
-        WasteCategory.OTHER: "Sonstiges",
-    },
-    "en": {
-        WasteCategory.ORGANIC: "Organic waste",
-        WasteCategory.PAPER: "Paper",
-        WasteCategory.PACKAGING: "Packaging",
-        WasteCategory.RESIDUAL: "Residual waste",
-        WasteCategory.GLASS: "Glass",
-        WasteCategory.GARDEN: "Garden waste",
-        WasteCategory.BULKY: "Bulky waste",
-        WasteCategory.HAZARDOUS: "Hazardous waste",
-        WasteCategory.CHRISTMAS_TREE: "Christmas trees",
-        WasteCategory.OTHER: "Other",
-    },
+CATEGORY_NAMES: dict[WasteCategory, Message] = {
+    WasteCategory.ORGANIC: N_("Organic waste"),
+    WasteCategory.PAPER: N_("Paper"),
+    WasteCategory.PACKAGING: N_("Packaging"),
+    WasteCategory.RESIDUAL: N_("Residual waste"),
+    WasteCategory.GLASS: N_("Glass"),
+    WasteCategory.GARDEN: N_("Garden waste"),
+    WasteCategory.BULKY: N_("Bulky waste"),
+    WasteCategory.HAZARDOUS: N_("Hazardous waste"),
+    WasteCategory.CHRISTMAS_TREE: N_("Christmas trees"),
+    WasteCategory.OTHER: NC_("waste category", "Other"),
 }
 
-TOMORROW = {"de": "Morgen", "en": "Tomorrow"}
+TOMORROW = N_("Tomorrow")
+# TRANSLATORS: a CLDR date pattern (EEEE weekday, dd day, MM month, yyyy year), e.g. Thursday, 2026-06-25
+DAY_PATTERN = N_("EEEE, yyyy-MM-dd")
+PICKUP = N_("{label}: collection on {day}.")
 
 
 def categorize(label: str, overrides: Mapping[str, str] | None = None) -> WasteCategory:
@@ -158,8 +148,8 @@ def category_aliases() -> Mapping[str, WasteCategory]:
     aliases: dict[str, WasteCategory] = {}
     for category in WasteCategory:
         aliases[category.value] = category
-        for names in CATEGORY_NAMES.values():
-            aliases[fold(names[category])] = category
+        for lang in LANGUAGES:
+            aliases[fold(say(lang, CATEGORY_NAMES[category]))] = category
     aliases.update(
         {
             "bio": WasteCategory.ORGANIC,
@@ -179,32 +169,20 @@ def reminder_time(day: date, at: time, timezone: str) -> datetime:
 
 def reminder_title(label: str, language: str, place: str | None = None) -> str:
     """The SMS line, e.g. 'Morgen: Biotonne (Am Haspel)'."""
-    prefix = TOMORROW.get(language, TOMORROW["en"])
+    prefix = say(known(language), TOMORROW)
     if place and fold(place) not in fold(label):
         return f"{prefix}: {label} ({place})"
     return f"{prefix}: {label}"
 
 
-WEEKDAYS = {
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-
-
 def format_day(day: date, language: str) -> str:
     """'Donnerstag, 25.06.2026' or 'Thursday, 2026-06-25'."""
-    if language == "de":
-        return f"{WEEKDAYS['de'][day.weekday()]}, {day:%d.%m.%Y}"
-    return f"{WEEKDAYS['en'][day.weekday()]}, {day.isoformat()}"
+    return day_text(day, language, DAY_PATTERN)
 
 
 def pickup_summary(label: str, day: date, language: str, note: str = "") -> str:
     """The item text: which waste goes out on which day, plus the provider's note."""
-    text = (
-        f"{label}: Abholung am {format_day(day, 'de')}."
-        if language == "de"
-        else (f"{label}: collection on {format_day(day, 'en')}.")
-    )
+    text = say(known(language), PICKUP).format(label=label, day=format_day(day, language))
     return f"{text} {note.strip()}".strip()
 
 

@@ -5,36 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-TEXTS = {
-    "de": {"pickups": "Nächste Abholtermine", "no_pickups": "Keine kommenden Abholtermine."},
-    "en": {"pickups": "Next collections", "no_pickups": "No upcoming collections."},
-}
+from feedserver.i18n import N_, NC_, say
 
+TEXTS = {"pickups": N_("Next collections"), "no_pickups": N_("No upcoming collections.")}
+
+# The chips' short names ("Organic"); the pages name the categories as the vocabulary does ("Organic waste").
 CATEGORY_LABELS = {
-    "de": {
-        "organic": "Bioabfall",
-        "paper": "Papier",
-        "packaging": "Verpackungen",
-        "residual": "Restmüll",
-        "glass": "Glas",
-        "garden": "Grünschnitt",
-        "bulky": "Sperrmüll",
-        "hazardous": "Schadstoffe",
-        "christmas-tree": "Weihnachtsbaum",
-        "other": "Sonstiges",
-    },
-    "en": {
-        "organic": "Organic",
-        "paper": "Paper",
-        "packaging": "Packaging",
-        "residual": "Residual waste",
-        "glass": "Glass",
-        "garden": "Garden waste",
-        "bulky": "Bulky waste",
-        "hazardous": "Hazardous waste",
-        "christmas-tree": "Christmas tree",
-        "other": "Other",
-    },
+    "organic": N_("Organic"),
+    "paper": N_("Paper"),
+    "packaging": N_("Packaging"),
+    "residual": N_("Residual waste"),
+    "glass": N_("Glass"),
+    "garden": NC_("waste chip", "Garden waste"),
+    "bulky": N_("Bulky waste"),
+    "hazardous": N_("Hazardous waste"),
+    "christmas-tree": N_("Christmas tree"),
+    "other": NC_("waste category", "Other"),
 }
 
 # (background, text) of each waste category's label chip: the bin colours people know, every pair at
@@ -55,8 +41,10 @@ CATEGORY_COLOURS = {
 
 def category_label(category: str | None, lang: str, provider_label: str | None = None) -> str:
     """A waste category's name; the provider's own name for categories outside the vocabulary."""
-    known = CATEGORY_LABELS[lang].get(category or "")
-    return known or provider_label or category or CATEGORY_LABELS[lang]["other"]
+    known = CATEGORY_LABELS.get(category or "")
+    if known:
+        return say(lang, known)
+    return provider_label or category or say(lang, CATEGORY_LABELS["other"])
 
 
 def category_class(category: str | None) -> str:

@@ -1,8 +1,9 @@
 """widget.css as it is, and /widget.js: the core's script with every kind's words, view data and script parts.
 
 static/widget.js leaves room for them: `/*WORDS*/{}/*END*/` (the core's and the kinds' words, as the iframe
-page says them), `/*KINDS*/{}/*END*/` (each kind's view, the fields of its API data and its widget_options)
-and the line `/*PARTS*/` (each kind's view functions; equal parts of several kinds go in once).
+page says them, and the German names of zones), `/*KINDS*/{}/*END*/` (each kind's view, the fields of its API
+data and its widget_options) and the line `/*PARTS*/` (each kind's view functions; equal parts of several
+kinds go in once).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from ...display import GERMAN_ZONES, WEEKDAYS
+from ...i18n import LANGUAGES, say
 from ...registry import all_kinds
-from .text import TEXT, words
+from .text import words
 
 PARTS = "  /*PARTS*/\n"
 
@@ -54,7 +57,7 @@ def _script(names: tuple[str, ...]) -> Asset:
 def assemble(kinds: Sequence) -> str:
     """The script with the words, view data and parts of `kinds` put in."""
     skeleton = files("feedserver").joinpath("static", "widget.js").read_text(encoding="utf-8")
-    text = {"text": {lang: words(lang, kinds) for lang in TEXT}}
+    text = {"text": {lang: words(lang, kinds) for lang in LANGUAGES}, "zones": GERMAN_ZONES, "days": _days()}
     views = {k.name: {"view": k.view, "fields": list(k.api_fields), **k.widget_options} for k in kinds}
     parts = "".join(dict.fromkeys(part for kind in kinds for part in kind.widget_script))
     return (
@@ -62,6 +65,12 @@ def assemble(kinds: Sequence) -> str:
         .replace("/*KINDS*/{}/*END*/", f"/*KINDS*/{_json(views)}/*END*/", 1)
         .replace(PARTS, parts, 1)
     )
+
+
+def _days() -> dict[str, list[str]]:
+    """The weekdays' short names by language, Sunday first as JavaScript counts them."""
+    sunday_first = (WEEKDAYS[-1], *WEEKDAYS[:-1])
+    return {lang: [say(lang, day) for day in sunday_first] for lang in LANGUAGES}
 
 
 def _json(value) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 from urllib.parse import parse_qsl, urlencode
 
 from flask import url_for
 
 from ...config import FeedSettings
+from ...i18n import N_, say_all
 from ...registry import load_kind
 from ...runtime import Runtime
 from .model import (
@@ -30,67 +32,44 @@ MAX_FILTER_TEXT = 300
 LATEST_HEIGHT = 340  # iframe heights in CSS pixels, compact mode: the latest messages; a kind says its own
 DEFAULT_HEIGHT = 300
 FULL_EXTRA = 160
-TEXT = {
-    "de": {
-        "heading": "Widget einbetten",
-        "intro": "Zeigen Sie einen Feed auf Ihrer eigenen Website: ohne Cookies, ohne Tracking, "
-        "barrierefrei. Wählen Sie Feed und Darstellung, prüfen Sie die Vorschau "
-        "und kopieren Sie einen der beiden Codes.",
-        "feed": "Feed",
-        "choose": "Bitte wählen",
-        "lang": "Sprache",
-        "items": "Anzahl Einträge",
-        "mode": "Darstellung",
-        "theme": "Farbschema",
-        "view": "Ansicht",
-        "filters": "Filter (wie in der Feed-Adresse, z. B. category=paper,organic)",
-        "show": "Vorschau und Code anzeigen",
-        "preview": "Vorschau",
-        "iframe": "Einbettung per iframe (funktioniert ohne JavaScript)",
-        "script": "Einbettung per Skript (Web Component, Farben per CSS anpassbar)",
-        "copy": "Code markieren und kopieren (Strg+C oder ⌘+C).",
-        "unknown_feed": "Diesen Feed gibt es nicht.",
-        "values": {
-            "de": "Deutsch",
-            "en": "Englisch",
-            "compact": "kompakt",
-            "full": "ausführlich",
-            "auto": "automatisch",
-            "light": "hell",
-            "dark": "dunkel",
-            "latest": "neueste Meldungen",
-        },
-    },
-    "en": {
-        "heading": "Embed a widget",
-        "intro": "Show a feed on your own website: no cookies, no tracking, accessible. "
-        "Choose a feed and its look, check the preview and copy one of the two snippets.",
-        "feed": "Feed",
-        "choose": "Please choose",
-        "lang": "Language",
-        "items": "Number of entries",
-        "mode": "Density",
-        "theme": "Colour scheme",
-        "view": "View",
-        "filters": "Filters (as in the feed URL, e.g. category=paper,organic)",
-        "show": "Show preview and code",
-        "preview": "Preview",
-        "iframe": "Embed with an iframe (works without JavaScript)",
-        "script": "Embed with a script (web component, colours adjustable with CSS)",
-        "copy": "Select the code and copy it (Ctrl+C or ⌘+C).",
-        "unknown_feed": "There is no such feed.",
-        "values": {
-            "de": "German",
-            "en": "English",
-            "compact": "compact",
-            "full": "full",
-            "auto": "automatic",
-            "light": "light",
-            "dark": "dark",
-            "latest": "latest messages",
-        },
-    },
+WORDS = {
+    "heading": N_("Embed a widget"),
+    "intro": N_(
+        "Show a feed on your own website: no cookies, no tracking, accessible. Choose a feed and its look, "
+        "check the preview and copy one of the two snippets."
+    ),
+    "feed": N_("Feed"),
+    "choose": N_("Please choose"),
+    "lang": N_("Language"),
+    "items": N_("Number of entries"),
+    "mode": N_("Density"),
+    "theme": N_("Colour scheme"),
+    "view": N_("View"),
+    "filters": N_("Filters (as in the feed URL, e.g. category=paper,organic)"),
+    "show": N_("Show preview and code"),
+    "preview": N_("Preview"),
+    "iframe": N_("Embed with an iframe (works without JavaScript)"),
+    "script": N_("Embed with a script (web component, colours adjustable with CSS)"),
+    "copy": N_("Select the code and copy it (Ctrl+C or ⌘+C)."),
+    "unknown_feed": N_("There is no such feed."),
 }
+# The names of the options' values in the form's choices.
+VALUES = {
+    "de": N_("German"),
+    "en": N_("English"),
+    "compact": N_("compact"),
+    "full": N_("full"),
+    "auto": N_("automatic"),
+    "light": N_("light"),
+    "dark": N_("dark"),
+    "latest": N_("latest messages"),
+}
+
+
+@cache
+def builder_words(lang: str) -> dict:
+    """The builder's words in this language (the values' names under "values")."""
+    return say_all(lang, WORDS) | {"values": say_all(lang, VALUES)}
 
 
 @dataclass(frozen=True)
@@ -116,6 +95,7 @@ class Builder:
     choices: dict[str, tuple[str, ...]]
     t: dict
     max_items: int = MAX_ITEMS
+    error_lang: str | None = None  # "en" for an option's error, worded for programs (the widget API's)
 
 
 def builder(rt: Runtime, args: Mapping[str, str], page_lang: str) -> Builder:
@@ -124,15 +104,15 @@ def builder(rt: Runtime, args: Mapping[str, str], page_lang: str) -> Builder:
     choices = {"lang": LANGUAGES, "mode": MODES, "theme": THEMES, "view": VIEWS}
     feeds = list(rt.settings.feeds.values())
     feed = rt.settings.feeds.get(values["w_feed"])
-    embed, error = None, None
+    embed, error, error_lang = None, None, None
     if values["w_feed"] and feed is None:
-        error = TEXT[page_lang]["unknown_feed"]
+        error = builder_words(page_lang)["unknown_feed"]
     elif feed is not None:
         try:
             embed = _embed(rt, feed, values, page_lang)
         except OptionError as exc:
-            error = f"{exc.detail} {', '.join(exc.valid)}".strip()
-    return Builder(feeds, values, embed, error, choices, TEXT[page_lang])
+            error, error_lang = f"{exc.detail} {', '.join(exc.valid)}".strip(), "en"
+    return Builder(feeds, values, embed, error, choices, builder_words(page_lang), error_lang=error_lang)
 
 
 def _embed(rt: Runtime, feed: FeedSettings, values: Mapping[str, str], page_lang: str) -> Embed:
