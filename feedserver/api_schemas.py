@@ -99,8 +99,11 @@ class FilterSchema(Schema):
     name = fields.String(required=True)
     type = fields.String(
         required=True,
-        validate=validate.OneOf(("choice", "minimum")),
-        metadata={"description": "choice: comma-separated values from `values`; minimum: a number."},
+        validate=validate.OneOf(("choice", "minimum", "near")),
+        metadata={
+            "description": "choice: comma-separated values from `values`; minimum: a number; near: "
+            "`latitude,longitude,radius_m` with a radius up to `maximum` metres."
+        },
     )
     values = fields.List(
         fields.String(), required=True, metadata={"description": "Valid values (choice filters)."}

@@ -1,0 +1,69 @@
+"""Service requests (Open311 GeoReport v2): followed like a parcel, received -> in progress -> done."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedserver.contract import Before, PlainKind
+from feedserver.items import FeedInfo, Item, coordinates
+
+from .api import REQUESTS
+from .timeline import chain, instant, latest, steps
+from .vocabulary import DONE, FILTERS, IN_PROGRESS, N_, RECEIVED, STAGE_WORDS, word
+
+
+@dataclass(frozen=True)
+class Requests(PlainKind):
+    located: bool = True  # its items have places: the feed is offered as GeoJSON too
+
+    def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
+        """Each request keeps its earlier status items; every status change supersedes the one before."""
+        return chain(before.current(), fresh)
+
+    def current_data(self, feed, items: Sequence[Item], at: datetime) -> tuple[dict, datetime | None]:
+        """Each request's current status with its timeline, the latest change first."""
+        found = [_request(chain_items) for chain_items in latest(items).values()]
+        found.sort(key=lambda r: (-r["updated"].timestamp(), r["request_id"]))
+        return {"requests": found}, None
+
+
+def _request(items: list[Item]) -> dict:
+    now = items[-1]
+    data = now.data
+    place = coordinates(now)
+    return {
+        "request_id": str(data["request_id"]),
+        "item_id": now.id,
+        "title": now.title,
+        "service_code": data.get("service_code"),
+        "service_name": data.get("service_name"),
+        "status": data.get("status"),
+        "stage": data.get("stage"),
+        "status_notes": data.get("status_notes") or None,
+        "agency_responsible": data.get("agency_responsible") or None,
+        "requested": instant(data.get("requested")),
+        "updated": now.published,
+        "expected": instant(data.get("expected")),
+        "address": data.get("address") or None,
+        "lat": place[0] if place else None,
+        "lon": place[1] if place else None,
+        "media_url": data.get("media_url") or None,
+        "timeline": steps(items),
+    }
+
+
+def _labels(lang: str) -> dict[str, str]:
+    return {stage: word(STAGE_WORDS[stage], lang) for stage in (RECEIVED, IN_PROGRESS, DONE)}
+
+
+KIND = Requests(
+    "requests",
+    filters=FILTERS,
+    api_fields={"requests": REQUESTS},
+    topic="requests",
+    topic_labels={"de": word(N_("Reports"), "de"), "en": "Reports"},
+    category_labels={"de": _labels("de"), "en": _labels("en")},
+    empty_labels={"de": word(N_("no reports at the moment"), "de"), "en": "no reports at the moment"},
+)
