@@ -282,3 +282,76 @@ def test_a_wrong_api_key_is_an_upstream_error_without_the_key(make_app, monkeypa
         assert "wrong-key-value" not in result.error and "wrong-key-value" not in status
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("georeport", ["fixmystreet"], indirect=True)
+def test_geojson_has_each_requests_current_status_as_a_point_in_lon_lat_order(make_app, georeport):
+    app = make_app(feed_table(georeport))
+    with time_machine.travel(NOW, tick=False):
+        for step in STEPS["fixmystreet"][1]:
+            georeport.serve(step)
+            refresh_feed(app, "reports")
+        client = app.test_client()
+        whole = client.get("/feeds/reports.geojson")
+        near = client.get(f"/feeds/reports.geojson?near={BROMLEY[0]},{BROMLEY[1]},50")
+        far = client.get("/feeds/reports.geojson?near=51.65,-1.0,1000")
+        tracked = client.get("/feeds/reports.geojson?request=638344")
+        bad = client.get("/feeds/reports.geojson?near=0,0,-1")
+    assert whole.status_code == 200 and whole.headers["Content-Type"] == "application/geo+json"
+    document = whole.get_json()
+    assert document["type"] == "FeatureCollection" and document["attribution"] == "Stadt Test"
+    features = document["features"]
+    # three requests, each once: 638344's latest status (closed) stands for its superseded ones
+    assert sorted(f["properties"]["request_id"] for f in features) == ["638344", "638345", "638346"]
+    for feature in features:
+        assert feature["type"] == "Feature" and feature["geometry"] == {
+            "type": "Point",
+            "coordinates": [BROMLEY[1], BROMLEY[0]],  # RFC 7946: longitude first
+        }
+    (closed,) = tracked.get_json()["features"]
+    assert closed["properties"]["stage"] == "done" and closed["properties"]["supersedes"]
+    assert len(near.get_json()["features"]) == 3 and far.get_json()["features"] == []
+    assert bad.status_code == 400 and bad.get_json()["parameter"] == "near"
+
+
+def test_the_feed_page_links_the_map_data_in_both_languages(make_app, georeport):
+    app = make_app(feed_table(georeport))
+    with time_machine.travel(NOW, tick=False):
+        refresh_feed(app, "reports")
+        client = app.test_client()
+        pages = {
+            lang: client.get(f"/feeds/reports?lang={lang}").get_data(as_text=True) for lang in ("de", "en")
+        }
+    link = 'type="application/geo+json" title="Mängelmelder (GeoJSON)" href="http://127.0.0.1:8000/feeds/reports.geojson"'
+    assert all(link in page for page in pages.values())
+    assert "Auf einer Karte" in pages["de"] and "On a map" in pages["en"]
+    assert "On a map" not in pages["de"] and "Auf einer Karte" not in pages["en"]
+
+
+def test_a_feed_without_places_has_no_geojson(make_app):
+    app = make_app('[feeds.waste]\nsource = "ics"\ntitle = "Abfall"\nurl = "http://127.0.0.1:9/cal.ics"\n')
+    response = app.test_client().get("/feeds/waste.geojson")
+    assert response.status_code == 404 and "geojson" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_widget_shows_a_tracked_requests_timeline_in_both_languages(make_app, georeport, lang):
+    app = make_app(feed_table(georeport))
+    with time_machine.travel(NOW, tick=False):
+        for step in STEPS["markaspot"][1][:2]:
+            georeport.serve(step)
+            refresh_feed(app, "reports")
+        page = app.test_client().get(f"/widgets/reports?lang={lang}&mode=full&request=SR-2024-001234")
+        unknown = app.test_client().get(f"/widgets/reports?lang={lang}&request=4711")
+    html = page.get_data(as_text=True)
+    words = {
+        "de": ("Bearbeitungsstand der Meldung SR-2024-001234", "eingegangen", "in Bearbeitung", "noch nicht"),
+        "en": ("Progress of report SR-2024-001234", "received", "in progress", "not yet"),
+    }[lang]
+    assert page.status_code == 200 and all(word in html for word in words)
+    assert '<li aria-current="step"><strong>' + words[2] in html  # where the report stands
+    assert "Maintenance crew dispatched" in html  # the status notes, in full mode
+    assert html.count('<time class="fsw-when"') == 2  # received and in progress are dated; done is not yet
+    other = {"de": "not yet", "en": "noch nicht"}[lang]
+    assert other not in html
+    assert unknown.status_code == 200 and "SR-2024-001234" not in unknown.get_data(as_text=True)

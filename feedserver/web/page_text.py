@@ -125,5 +125,10 @@ TEXT = {
         "crisis": "Important notice",
     },
 }
-FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed", "ics": "iCalendar"}
-FORMAT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
+FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed", "ics": "iCalendar", "geojson": "GeoJSON"}
+FORMAT_TYPES = {
+    "rss": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "json": "application/feed+json",
+    "geojson": "application/geo+json",
+}

@@ -9,6 +9,7 @@ from datetime import datetime
 from feedserver.contract import Before, PlainKind
 from feedserver.items import FeedInfo, Item, coordinates
 
+from .._widget import widget_parts
 from .api import REQUESTS
 from .timeline import chain, instant, latest, steps
 from .vocabulary import DONE, FILTERS, IN_PROGRESS, N_, RECEIVED, STAGE_WORDS, word
@@ -16,8 +17,6 @@ from .vocabulary import DONE, FILTERS, IN_PROGRESS, N_, RECEIVED, STAGE_WORDS, w
 
 @dataclass(frozen=True)
 class Requests(PlainKind):
-    located: bool = True  # its items have places: the feed is offered as GeoJSON too
-
     def reconcile(self, feed: FeedInfo, before: Before, fresh: list[Item], now: datetime) -> list[Item]:
         """Each request keeps its earlier status items; every status change supersedes the one before."""
         return chain(before.current(), fresh)
@@ -58,10 +57,28 @@ def _labels(lang: str) -> dict[str, str]:
     return {stage: word(STAGE_WORDS[stage], lang) for stage in (RECEIVED, IN_PROGRESS, DONE)}
 
 
+# The timeline view's words through gettext; prefixed, as every kind's words share the template's `t`.
+WIDGET_WORDS = {
+    "req_heading": N_("Reports and their progress"),
+    "req_timeline": N_("Progress of report"),
+    "req_not_yet": N_("not yet"),
+    "req_expected": N_("Expected by"),
+    "req_none": N_("No reports at the moment."),
+}
+
+
+def _texts(lang: str) -> dict[str, str]:
+    words = {key: word(msgid, lang) for key, msgid in WIDGET_WORDS.items()}
+    return words | {f"req_{stage}": label for stage, label in _labels(lang).items()}
+
+
 KIND = Requests(
     "requests",
+    located=True,  # its items have places: the feed is offered as GeoJSON too
+    view="requests",
     filters=FILTERS,
     api_fields={"requests": REQUESTS},
+    **widget_parts(__file__, {lang: _texts(lang) for lang in ("de", "en")}),
     topic="requests",
     topic_labels={"de": word(N_("Reports"), "de"), "en": "Reports"},
     category_labels={"de": _labels("de"), "en": _labels("en")},
