@@ -13,12 +13,23 @@ from tests.test_widgets_browser import axe_violations
 from tests.widget_live import CHROMIUM, require_chromium, start
 
 LANGUAGES = ("de", "en")
-PAGES = {"catalogue": "/", "waste": "/feeds/waste", "alerts": "/feeds/alerts", "empty": "/feeds/alerts-calm"}
+PAGES = {
+    "catalogue": "/",
+    "waste": "/feeds/waste",
+    "alerts": "/feeds/alerts",
+    "empty": "/feeds/alerts-calm",
+    "requests": "/feeds/requests",
+}
 WORDS = {
-    "de": {"catalogue": ("Abfall", "Warnungen", "Nach Ort filtern"), "waste": ("So folgen Sie", "Restmüll")},
+    "de": {
+        "catalogue": ("Abfall", "Warnungen", "Nach Ort filtern"),
+        "waste": ("So folgen Sie", "Restmüll"),
+        "requests": ("Auf einer Karte", "GeoJSON"),
+    },
     "en": {
         "catalogue": ("Waste", "Warnings", "Filter by place"),
         "waste": ("How to follow", "Residual waste"),
+        "requests": ("On a map", "GeoJSON"),
     },
 }
 

@@ -355,3 +355,22 @@ def test_the_widget_shows_a_tracked_requests_timeline_in_both_languages(make_app
     other = {"de": "not yet", "en": "noch nicht"}[lang]
     assert other not in html
     assert unknown.status_code == 200 and "SR-2024-001234" not in unknown.get_data(as_text=True)
+
+
+def test_the_feed_page_and_the_timeline_widget_are_valid_html_in_both_languages(
+    make_app, georeport, tmp_path
+):
+    from tests.test_html_valid import check
+
+    app = make_app(feed_table(georeport))
+    with time_machine.travel(NOW, tick=False):
+        for step in STEPS["markaspot"][1][:2]:
+            georeport.serve(step)
+            refresh_feed(app, "reports")
+        client = app.test_client()
+        pages = {
+            f"{path}?lang={lang}": client.get(f"{path}?lang={lang}&mode=full").data
+            for path in ("/feeds/reports", "/widgets/reports")
+            for lang in ("de", "en")
+        }
+    assert check(pages, tmp_path) == []

@@ -36,6 +36,7 @@ def _request(items: list[Item]) -> dict:
         "request_id": str(data["request_id"]),
         "item_id": now.id,
         "title": now.title,
+        "subject": _subject(data),
         "service_code": data.get("service_code"),
         "service_name": data.get("service_name"),
         "status": data.get("status"),
@@ -49,8 +50,14 @@ def _request(items: list[Item]) -> dict:
         "lat": place[0] if place else None,
         "lon": place[1] if place else None,
         "media_url": data.get("media_url") or None,
-        "timeline": steps(items),
+        "timeline": steps(items, instant(data.get("requested"))),
     }
+
+
+def _subject(data) -> str:
+    """What and where, in no language: the service and the address (the number when both are missing)."""
+    parts = (data.get("service_name") or data.get("service_code"), data.get("address"))
+    return ", ".join(str(part) for part in parts if part) or str(data["request_id"])
 
 
 def _labels(lang: str) -> dict[str, str]:
@@ -60,6 +67,7 @@ def _labels(lang: str) -> dict[str, str]:
 # The timeline view's words through gettext; prefixed, as every kind's words share the template's `t`.
 WIDGET_WORDS = {
     "req_heading": N_("Reports and their progress"),
+    "req_report": N_("Report"),
     "req_timeline": N_("Progress of report"),
     "req_not_yet": N_("not yet"),
     "req_expected": N_("Expected by"),

@@ -10,7 +10,9 @@ from .vocabulary import STAGES
 class ChangeSchema(Schema):
     """One status change of a request."""
 
-    item_id = fields.String(required=True)
+    item_id = fields.String(
+        allow_none=True, required=True, metadata={"description": "None: the request's own `requested` time."}
+    )
     status = fields.String(allow_none=True, required=True)
     at = fields.AwareDateTime(required=True)
     notes = fields.String(allow_none=True, required=True)
@@ -30,6 +32,7 @@ class RequestSchema(Schema):
     request_id = fields.String(required=True)
     item_id = fields.String(required=True, metadata={"description": "The item of its current status."})
     title = fields.String(required=True)
+    subject = fields.String(required=True, metadata={"description": "What and where: service and address."})
     service_code = fields.String(allow_none=True, required=True)
     service_name = fields.String(allow_none=True, required=True)
     status = fields.String(allow_none=True, required=True)

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from feedserver.items import Item
 
-from .vocabulary import STAGES, stage_of
+from .vocabulary import RECEIVED, STAGES, stage_of
 
 
 def request_of(item: Item) -> str | None:
@@ -62,16 +62,22 @@ def latest(items: Iterable[Item]) -> dict[str, list[Item]]:
     return {number: sorted(chain_items, key=_order) for number, chain_items in found.items()}
 
 
-def steps(items: Sequence[Item]) -> list[dict]:
-    """The timeline of one request: every stage (received, in progress, done), each with the status
-    changes that belong to it, reached or not."""
-    reached: dict[str, list[dict]] = {stage: [] for stage in STAGES}
+def steps(items: Sequence[Item], requested: datetime | None = None) -> list[dict]:
+    """The timeline of one request: every stage (received, in progress, done) with the status changes that
+    belong to it; a stage before the current one is reached even when no change of it was seen (a report in
+    progress was received, though the feed may first have seen it in progress: then dated `requested`)."""
+    changes: dict[str, list[dict]] = {stage: [] for stage in STAGES}
     for item in items:
         stage = item.data.get("stage") or stage_of(item.data.get("status"))
-        if stage in reached:
-            reached[stage].append(_change(item))
+        if stage in changes:
+            changes[stage].append(_change(item))
+    if not changes[RECEIVED] and requested is not None:
+        changes[RECEIVED].append({"item_id": None, "status": None, "at": requested, "notes": None})
+    current = items[-1].data.get("stage") if items else None
+    upto = STAGES.index(current) if current in STAGES else -1
     return [
-        {"stage": stage, "reached": bool(changes), "changes": changes} for stage, changes in reached.items()
+        {"stage": stage, "reached": bool(changes[stage]) or n <= upto, "changes": changes[stage]}
+        for n, stage in enumerate(STAGES)
     ]
 
 
