@@ -34,7 +34,10 @@ ACCEPT = {"json": "application/json", "xml": "application/xml, text/xml;q=0.9"}
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z"
 TEXT_FIELDS = ("status_notes", "agency_responsible", "address", "zipcode", "service_notice")
 CONTAINERS = {"service": "services", "request": "service_requests"}  # the XML documents' root elements
-MAX_REQUESTS = 5000  # one answer; GeoReport servers return 1000 at most by default
+# One answer's records: GeoReport servers return 1000 requests at most by default. Together they stay under
+# the pipeline's 5000 items a fetch, so no request is cut there without a trace.
+MAX_SERVICES = 500
+MAX_REQUESTS = 4000
 
 
 class Options(Schema):
@@ -88,7 +91,7 @@ class Source:
 
     def parse(self, payload: Payload) -> list[Item]:
         """One item per service (state, not a message) and one per request in its current status."""
-        services = [_service(record) for record in records(payload.related["services"], "service")]
+        services = [_service(r) for r in records(payload.related["services"], "service")[:MAX_SERVICES]]
         known = {code for code, _ in services if code}
         for code in self.service_codes:
             if known and code not in known:

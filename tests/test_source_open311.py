@@ -112,6 +112,14 @@ def test_ids_are_stable_and_services_are_state_not_messages(implementation):
     assert services and all(i.data["kind"] == "reading" for i in services)
 
 
+def test_an_answer_is_capped_below_the_pipelines_items_per_fetch():
+    request = json.loads((FIXTURES / "markaspot" / "requests.json").read_bytes())[0]
+    many = [request | {"service_request_id": str(n)} for n in range(open311.MAX_REQUESTS + 10)]
+    services = Payload(body=(FIXTURES / "markaspot" / "services.json").read_bytes(), url="s")
+    items = source("markaspot").parse(Payload(json.dumps(many).encode(), "r", related={"services": services}))
+    assert len(requests_of(items)) == open311.MAX_REQUESTS and len(items) <= 5000
+
+
 def test_xml_with_a_document_type_declaration_is_refused():
     bomb = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><service_requests>&a;</service_requests>'
     services = Payload(body=(FIXTURES / "fixmystreet" / "services.xml").read_bytes(), url="s")
