@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import ParseError as XmlSyntaxError
 
@@ -33,6 +33,7 @@ VOCABULARY = {"status": STAGES}
 ACCEPT = {"json": "application/json", "xml": "application/xml, text/xml;q=0.9"}
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z"
 TEXT_FIELDS = ("status_notes", "agency_responsible", "address", "zipcode", "service_notice")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # the catalogue's entries are state: dated long ago, never news
 CONTAINERS = {"service": "services", "request": "service_requests"}  # the XML documents' root elements
 # One answer's records: GeoReport servers return 1000 requests at most by default. Together they stay under
 # the pipeline's 5000 items a fetch, so no request is cut there without a trace.
@@ -131,9 +132,6 @@ class Source:
             area=_text(record.get("zipcode")),
             data=_request_data(record, number, status, requested),
         )
-
-
-EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 
 def _request_data(record: dict, number: str, status: str, requested: datetime | None) -> dict:

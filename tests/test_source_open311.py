@@ -62,6 +62,14 @@ def source(implementation: str, language: str = "de") -> open311.Source:
     return open311.Source(FeedInfo(id="reports", language=language), endpoint="http://unused", format=fmt)
 
 
+def walk(app, server: GeoReportServer, steps) -> None:
+    """Poll the feed once per recorded step the server answers with (a request moving on)."""
+    for step in steps:
+        server.serve(step)
+        result = refresh_feed(app, "reports")
+        assert result.ok, result.error
+
+
 def titles_of(response, fmt: str) -> list[str]:
     """The item titles of a feed answer (feedparser reads RSS and Atom, json the JSON Feed)."""
     if fmt == "json":
@@ -140,9 +148,7 @@ def test_each_status_change_is_one_item_superseding_the_one_before(make_app, geo
     number, steps = STEPS[georeport.implementation]
     app = make_app(feed_table(georeport))
     with time_machine.travel(NOW, tick=False):
-        for step in steps:
-            georeport.serve(step)
-            assert refresh_feed(app, "reports").ok
+        walk(app, georeport, steps)
         document = app.test_client().get("/feeds/reports.json").get_json()
     chain = [i for i in document["items"] if i["_feedserver"]["request_id"] == number]
     assert [i["_feedserver"]["stage"] for i in chain] == ["done", "in_progress", "received"]  # newest first
@@ -157,9 +163,7 @@ def test_the_tracking_url_shows_one_requests_timeline_in_every_feed_format(make_
     number, steps = STEPS[georeport.implementation]
     app = make_app(feed_table(georeport, language="en"))
     with time_machine.travel(NOW, tick=False):
-        for step in steps:
-            georeport.serve(step)
-            refresh_feed(app, "reports")
+        walk(app, georeport, steps)
         response = app.test_client().get(f"/feeds/reports.{fmt}?request={number}")
     assert response.status_code == 200
     titles = titles_of(response, fmt)
@@ -171,9 +175,7 @@ def test_the_tracking_url_shows_one_requests_timeline_in_every_feed_format(make_
 def test_the_api_gives_each_request_its_timeline(make_app, georeport):
     app = make_app(feed_table(georeport))
     with time_machine.travel(NOW, tick=False):
-        for step in STEPS["markaspot"][1][:2]:
-            georeport.serve(step)
-            refresh_feed(app, "reports")
+        walk(app, georeport, STEPS["markaspot"][1][:2])
         client = app.test_client()
         feed = client.get("/api/v1/feeds/reports").get_json()["data"]
         items = client.get("/api/v1/feeds/reports/items?request=SR-2024-001234").get_json()["data"]
@@ -296,9 +298,7 @@ def test_a_wrong_api_key_is_an_upstream_error_without_the_key(make_app, monkeypa
 def test_geojson_has_each_requests_current_status_as_a_point_in_lon_lat_order(make_app, georeport):
     app = make_app(feed_table(georeport))
     with time_machine.travel(NOW, tick=False):
-        for step in STEPS["fixmystreet"][1]:
-            georeport.serve(step)
-            refresh_feed(app, "reports")
+        walk(app, georeport, STEPS["fixmystreet"][1])
         client = app.test_client()
         whole = client.get("/feeds/reports.geojson")
         near = client.get(f"/feeds/reports.geojson?near={BROMLEY[0]},{BROMLEY[1]},50")
@@ -346,9 +346,7 @@ def test_a_feed_without_places_has_no_geojson(make_app):
 def test_the_widget_shows_a_tracked_requests_timeline_in_both_languages(make_app, georeport, lang):
     app = make_app(feed_table(georeport))
     with time_machine.travel(NOW, tick=False):
-        for step in STEPS["markaspot"][1][:2]:
-            georeport.serve(step)
-            refresh_feed(app, "reports")
+        walk(app, georeport, STEPS["markaspot"][1][:2])
         page = app.test_client().get(f"/widgets/reports?lang={lang}&mode=full&request=SR-2024-001234")
         unknown = app.test_client().get(f"/widgets/reports?lang={lang}&request=4711")
     html = page.get_data(as_text=True)
@@ -372,9 +370,7 @@ def test_the_feed_page_and_the_timeline_widget_are_valid_html_in_both_languages(
 
     app = make_app(feed_table(georeport))
     with time_machine.travel(NOW, tick=False):
-        for step in STEPS["markaspot"][1][:2]:
-            georeport.serve(step)
-            refresh_feed(app, "reports")
+        walk(app, georeport, STEPS["markaspot"][1][:2])
         client = app.test_client()
         pages = {
             f"{path}?lang={lang}": client.get(f"{path}?lang={lang}&mode=full").data
