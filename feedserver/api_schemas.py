@@ -87,7 +87,7 @@ class HealthSchema(Schema):
 
 
 class FormatSchema(Schema):
-    format = fields.String(required=True, metadata={"description": "rss, atom, json or ics."})
+    format = fields.String(required=True, metadata={"description": "rss, atom, json, ics or geojson."})
     media_type = fields.String(required=True)
     url = _uri(required=True)
 
@@ -99,8 +99,11 @@ class FilterSchema(Schema):
     name = fields.String(required=True)
     type = fields.String(
         required=True,
-        validate=validate.OneOf(("choice", "minimum")),
-        metadata={"description": "choice: comma-separated values from `values`; minimum: a number."},
+        validate=validate.OneOf(("choice", "minimum", "near")),
+        metadata={
+            "description": "choice: comma-separated values from `values`; minimum: a number; near: "
+            "`latitude,longitude,radius_m` with a radius up to `maximum` metres."
+        },
     )
     values = fields.List(
         fields.String(), required=True, metadata={"description": "Valid values (choice filters)."}
@@ -272,7 +275,9 @@ class FormatCountsSchema(Schema):
 
 class StatsDaySchema(Schema):
     day = fields.String(required=True, metadata={"format": "date"})
-    format = fields.String(required=True, metadata={"description": "rss, atom, json, ics or activitypub."})
+    format = fields.String(
+        required=True, metadata={"description": "rss, atom, json, ics, geojson or activitypub."}
+    )
     requests = fields.Integer(required=True)
     not_modified = fields.Integer(required=True)
     subscribers = fields.Integer(

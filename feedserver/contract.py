@@ -89,6 +89,7 @@ class Kind(Protocol):
 
     name: str  # the KIND its sources declare
     dated: bool  # items are calendar events: the feed is offered as .ics too
+    located: bool  # items have places (`data["lat"]`, `data["lon"]`): the feed is offered as .geojson too
     churning: bool  # items come and go by nature: no mass-deletion guard unless a source asks for one
     view: str  # the widget view its feeds show by default ("latest": the newest messages)
     filters: Mapping[str, ChoiceFilter | MinimumFilter]  # filters it adds or refines, by URL parameter
@@ -130,6 +131,7 @@ class PlainKind:
 
     name: str
     dated: bool = False
+    located: bool = False
     churning: bool = False
     view: str = "latest"
     filters: Mapping[str, Any] = field(default_factory=dict)

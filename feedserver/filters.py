@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from .items import Item
+from .items import Item, coordinates
 from .sanitize import fold
 
 MAX_VALUES = 20  # values per filter parameter
 MAX_LENGTH = 200  # characters per filter parameter
+EARTH_RADIUS_M = (
+    6_371_008.8  # the mean radius (IUGG): haversine distances are within 0.5 % of the ellipsoid's
+)
+MAX_RADIUS_M = 100_000  # ?near= looks around a place in a city, not across a country
 
 
 class FilterError(ValueError):
@@ -96,6 +101,43 @@ class MinimumFilter:
         return isinstance(value, int | float) and value >= minimum
 
 
+@dataclass(frozen=True)
+class NearFilter:
+    """Keep items whose place (`data["lat"]`, `data["lon"]`) is near a point: `lat,lon,radius_m`."""
+
+    upper: float = MAX_RADIUS_M
+    help: str = ""
+    # what the API document admits: exactly the values `parse` accepts (schemathesis sends any match)
+    pattern: str = (
+        r"^-?(90(\.0{1,12})?|[1-8]?[0-9](\.[0-9]{1,12})?),"
+        r"-?(180(\.0{1,12})?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]{1,12})?),"
+        r"(100000(\.0{1,6})?|[1-9][0-9]{0,4}(\.[0-9]{1,6})?|0\.[0-9]{0,5}[1-9])$"
+    )
+
+    def parse(self, name: str, raw: str, items: Sequence[Item]) -> tuple[float, float, float]:
+        """(latitude, longitude, radius in metres); FilterError when it is not three numbers in range."""
+        try:
+            lat, lon, radius = (float(part) for part in raw.split(",", 3))
+        except ValueError:  # not a number, or not three of them
+            raise FilterError(name, "must be three numbers: latitude,longitude,radius_m") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # NaN and infinities fail here too
+            raise FilterError(name, "must be latitude (-90 to 90),longitude (-180 to 180),radius_m")
+        if not 0 < radius <= self.upper:
+            raise FilterError(name, f"radius_m must be more than 0 and at most {self.upper:g}")
+        return lat, lon, radius
+
+    def keep(self, item: Item, near: tuple[float, float, float]) -> bool:
+        place = coordinates(item)
+        return place is not None and distance_m(place, near[:2]) <= near[2]
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in metres between two (latitude, longitude) points (haversine formula)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
 def data_value(key: str) -> Callable[[Item], Sequence[str | None]]:
     """The values a choice filter looks at: the item's `data[key]` as text."""
     return lambda item: (str(item.data[key]) if item.data.get(key) is not None else None,)
@@ -112,9 +154,13 @@ def data_minimum(key: str, upper: float, help: str) -> MinimumFilter:
 
 
 # The filters every kind may offer (on Item fields); kinds add or refine theirs (Kind.filters).
-FILTERS: dict[str, ChoiceFilter | MinimumFilter] = {
+FILTERS: dict[str, ChoiceFilter | MinimumFilter | NearFilter] = {
     "category": ChoiceFilter(lambda i: (i.category,), aliases=None),
     "area": ChoiceFilter(lambda i: (i.area,)),
+    "near": NearFilter(
+        help="Feeds whose items have a place: only those within `radius_m` metres of a point, written "
+        f"`latitude,longitude,radius_m` (WGS 84 degrees; radius more than 0 and at most {MAX_RADIUS_M})."
+    ),
 }
 
 

@@ -93,6 +93,16 @@ def in_language(item: Item, language: str) -> Item:
     )
 
 
+def coordinates(item: Item) -> tuple[float, float] | None:
+    """The item's place as (latitude, longitude), WGS 84, from `data["lat"]` and `data["lon"]`; else None."""
+    lat, lon = item.data.get("lat"), item.data.get("lon")
+    if isinstance(lat, bool) or isinstance(lon, bool) or not isinstance(lat, int | float):
+        return None
+    if not isinstance(lon, int | float) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None  # NaN fails both comparisons too
+    return float(lat), float(lon)
+
+
 def make_item(feed_id: str, key: str, **fields: Any) -> Item:
     """Build an Item whose id is derived from the feed id and the upstream natural key."""
     spend()  # between items, a parse that has used up the refresh's budget stops (feedserver.budget)

@@ -21,10 +21,12 @@ REQUIRED = ("KIND", "TITLE", "OPTIONS", "Source")
 BUILTIN = {
     SOURCES: {
         name: f"sources.{name}"
-        for name in "abfallnavi announcements cap csv gtfs_rt hafas ics jumomind nina openaq uba_air".split()
+        for name in (
+            "abfallnavi announcements cap csv gtfs_rt hafas ics jumomind nina open311 openaq uba_air".split()
+        )
     },
     # In the order their API fields and widget words are listed (installed kinds follow).
-    KINDS: {name: f"kinds.{name}:KIND" for name in "waste air transit alerts announcements".split()},
+    KINDS: {name: f"kinds.{name}:KIND" for name in "waste air transit alerts announcements requests".split()},
 }
 
 

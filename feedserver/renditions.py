@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from .config import FeedSettings
 from .contract import above
 from .filters import Selection, filters_for
-from .items import NOTICE, READING, Item
+from .items import NOTICE, READING, Item, coordinates
 from .registry import load_kind, load_source
 from .render import FORMATS, FeedMeta
 from .runtime import Runtime
@@ -24,9 +24,14 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def formats_of(feed: FeedSettings) -> list[str]:
-    """The output formats a feed offers (calendar output only for dated events)."""
-    dated = load_kind(feed.kind).dated
-    return [name for name, fmt in FORMATS.items() if not fmt.dated_only or dated]
+    """The output formats a feed offers (calendar output only for dated events, GeoJSON for located ones)."""
+    kind = load_kind(feed.kind)
+    dated, located = kind.dated, getattr(kind, "located", False)  # a plugin kind may predate `located`
+    return [
+        name
+        for name, fmt in FORMATS.items()
+        if (not fmt.dated_only or dated) and (not fmt.located_only or located)
+    ]
 
 
 def accepted_filters(feed: FeedSettings):
@@ -116,7 +121,17 @@ def _select_items(runtime: Runtime, feed: FeedSettings, fmt: str, now: datetime)
             if i.starts is not None and _day(i.starts) >= (now - EVENTS_BACK).date()
         ]
         return [i for i in events if i.data.get("kind") not in (READING, NOTICE)][:MAX_EVENTS]
+    if FORMATS[fmt].located_only:
+        return standing(runtime.store.current_items(feed.id), now)[: feed.max_items]
     return runtime.store.messages(feed.id, now, feed.max_items, keep_gone(feed))
+
+
+def standing(items: list[Item], now: datetime) -> list[Item]:
+    """What a map shows: current items already published that no other current item supersedes (a
+    request's latest status, not its history), readings included, newest first."""
+    superseded = {old for item in items for old in item.data.get("supersedes") or ()}
+    shown = [i for i in items if i.id not in superseded and i.published <= now and coordinates(i) is not None]
+    return sorted(shown, key=lambda i: (-i.published.timestamp(), i.id))
 
 
 def _day(value):

@@ -58,11 +58,17 @@ class StaticFeed:
     stop_names: list[str] = field(default_factory=list)
     stop_index: dict[str, int] = field(default_factory=dict)
     stop_times: dict[str, array] = field(default_factory=dict)
+    stop_places: dict[str, tuple[float, float]] = field(default_factory=dict)  # stops.txt stop_lat, stop_lon
 
     def stop_name(self, stop_id: str) -> str | None:
         """The stop's name from stops.txt, or None when the stop is unknown."""
         index = self.stop_index.get(stop_id)
         return self.stop_names[index] if index is not None else None
+
+    def stop_place(self, stop_id: str) -> dict[str, float]:
+        """The stop's place as item data (`lat`, `lon`), or nothing when stops.txt gives none."""
+        place = self.stop_places.get(stop_id)
+        return {"lat": place[0], "lon": place[1]} if place else {}
 
     def schedule(self, trip_id: str) -> list[tuple[int, str, int, int]]:
         """The trip's stops as (stop_sequence, stop_id, arrival s, departure s), ordered by sequence."""
@@ -174,9 +180,22 @@ def _read_routes(feed: StaticFeed, rows) -> None:
 def _read_stops(feed: StaticFeed, rows) -> None:
     header = next(rows)
     stop_id, name = _column_getter(header, "stop_id"), _column_getter(header, "stop_name")
+    lat, lon = _column_getter(header, "stop_lat"), _column_getter(header, "stop_lon")
     for row in rows:
         if stop_id(row):
             feed._intern_stop(stop_id(row), name(row) or stop_id(row))
+            place = _place(lat(row), lon(row))
+            if place:
+                feed.stop_places[stop_id(row)] = place
+
+
+def _place(lat: str | None, lon: str | None) -> tuple[float, float] | None:
+    """A stop's (latitude, longitude) in WGS 84, or None when either is missing or out of range."""
+    try:
+        latitude, longitude = float(lat or "nan"), float(lon or "nan")
+    except ValueError:
+        return None
+    return (latitude, longitude) if -90 <= latitude <= 90 and -180 <= longitude <= 180 else None
 
 
 def _read_trips(feed: StaticFeed, rows) -> None:
@@ -248,6 +267,10 @@ class Context:
 
     def stop_name(self, stop_id: str) -> str:
         return (self.static.stop_name(stop_id) if self.static else None) or stop_id
+
+    def stop_place(self, stop_id: str | None) -> dict[str, float]:
+        """The stop's `lat` and `lon` for the item's data (nothing without a static feed or a place)."""
+        return self.static.stop_place(stop_id) if self.static and stop_id else {}
 
     def route_name(self, route_id: str | None) -> str | None:
         """The name riders know for a route: its short name, else its long one, else the id itself."""

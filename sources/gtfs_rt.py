@@ -178,6 +178,7 @@ class Source:
             context.published,
             start_date=f"{day:%Y%m%d}",
             **context.header_data(),
+            **context.stop_place(stop_id),
         )
 
 

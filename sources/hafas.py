@@ -122,7 +122,7 @@ class Source:
                 line=(line.get("name") or "").strip() or None,
                 route_id=line.get("id"),
                 direction=departure.get("direction") or (departure.get("destination") or {}).get("name"),
-                stop=(stop.get("id"), stop.get("name")),
+                stop=(stop.get("id"), stop.get("name"), _rest_place(stop.get("location"))),
                 published=published,
             )
 
@@ -149,7 +149,7 @@ class Source:
                 line=_product_name(product),
                 route_id=(product.get("prodCtx") or {}).get("lineId") or product.get("pid"),
                 direction=journey.get("dirTxt"),
-                stop=(place.get("extId"), place.get("name")),
+                stop=(place.get("extId"), place.get("name"), _mgate_place(place.get("crd"))),
                 published=published,
             )
 
@@ -166,7 +166,7 @@ class Source:
             kind = "delay"
         else:
             return None
-        stop_id, stop_name = stop
+        stop_id, stop_name, where = stop
         shown_delay = delay if kind == "delay" else None  # a cancelled departure has no delay to tell
         at = planned.astimezone(self.zone)
         departure = Departure(trip_id, line, route_id, direction, stop_id, stop_name, at, shown_delay)
@@ -178,7 +178,29 @@ class Source:
             published,
             header_timestamp=int(published.timestamp()),
             header_time=published.astimezone(UTC).isoformat(),
+            **where,
         )
+
+
+def _rest_place(location) -> dict[str, float]:
+    """A db-rest/transport.rest stop's `location` as item data `lat`, `lon` (nothing when absent)."""
+    if not isinstance(location, dict):
+        return {}
+    return _checked(location.get("latitude"), location.get("longitude"))
+
+
+def _mgate_place(crd) -> dict[str, float]:
+    """A HAFAS mgate location's `crd` (microdegrees, x east, y north) as item data `lat`, `lon`."""
+    if not isinstance(crd, dict) or not all(isinstance(crd.get(k), int) for k in ("x", "y")):
+        return {}
+    return _checked(crd["y"] / 1e6, crd["x"] / 1e6)
+
+
+def _checked(lat, lon) -> dict[str, float]:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
+    return (
+        {"lat": float(lat), "lon": float(lon)} if numbers and -90 <= lat <= 90 and -180 <= lon <= 180 else {}
+    )
 
 
 def _load(payload: Payload):

@@ -83,13 +83,25 @@ class Source(AirSource):
         """Threshold events and the latest reading per component, in µg/m³; ParseError on odd shapes."""
         record = location_record(load_json(payload), self.location_id)
         code = str(record.get("id", self.location_id))
-        station = Station(code=code, name=str(record.get("name") or code))
+        station = Station(code=code, name=str(record.get("name") or code), **place_of(record))
         if not payload.related:
             raise ParseError("no sensor measurements came with the location")
         measured = (
             pair for response in payload.related.values() for pair in measurements(load_json(response))
         )
         return self.build(station, measured, payload.fetched_at)
+
+
+def place_of(location: dict) -> dict:
+    """The location's `coordinates` as Station's lat and lon (nothing when absent or out of range)."""
+    where = location.get("coordinates")
+    if not isinstance(where, dict):
+        return {}
+    lat, lon = where.get("latitude"), where.get("longitude")
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
+    return (
+        {"lat": float(lat), "lon": float(lon)} if numbers and -90 <= lat <= 90 and -180 <= lon <= 180 else {}
+    )
 
 
 def load_json(payload: Payload) -> dict:

@@ -34,7 +34,7 @@ HOURLY_SCOPE = 2  # "1SMW", the 1-hour mean the EU thresholds are defined on
 CET = timezone(timedelta(hours=1))  # UBA times are CET all year round: no daylight saving time
 TIME_PATTERN = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})")
 STATION_FIELDS = {"id": 0, "code": 1, "name": 2}  # positions as documented by the response's "indices"
-INDEX_LABEL = re.compile(r"(\d+):.*-\s*station (id|code|name)\s*$", re.IGNORECASE)
+INDEX_LABEL = re.compile(r"(\d+):.*-\s*station (id|code|name|longitude|latitude)\s*$", re.IGNORECASE)
 MAX_LABEL = 200  # an index label is a few words ("2: string - station name"); cut before the pattern reads it
 
 
@@ -163,11 +163,25 @@ def station_rows(document: dict) -> list[tuple[str, Station]]:
     where = station_positions(document.get("indices"))
     stations = []
     for row in rows.values():
-        if not isinstance(row, list) or len(row) <= max(where.values()):
+        if not isinstance(row, list) or len(row) <= max(where[key] for key in STATION_FIELDS):
             raise ParseError(f"/stations/json row of unexpected shape: {str(row)[:80]}")
         station_id, code, name = (str(row[where[key]] or "").strip() for key in ("id", "code", "name"))
-        stations.append((station_id, Station(code=code, name=name or code)))
+        lat, lon = (
+            _degrees(row, where.get(key), limit) for key, limit in (("latitude", 90), ("longitude", 180))
+        )
+        stations.append((station_id, Station(code=code, name=name or code, lat=lat, lon=lon)))
     return stations
+
+
+def _degrees(row: list, position: int | None, limit: float) -> float | None:
+    """A station's latitude or longitude from its row (None when the response has none or it is not one)."""
+    if position is None or position >= len(row):
+        return None
+    try:
+        value = float(str(row[position]))
+    except ValueError:
+        return None
+    return value if -limit <= value <= limit else None  # NaN fails too
 
 
 def find_station(document: dict, wanted: str) -> tuple[str, Station]:

@@ -201,6 +201,19 @@ def test_air_feeds_offer_no_calendar(episode):
     assert get(app, at, "/feeds/air-neukoelln.ics").status_code == 404
 
 
+def test_the_station_is_on_the_map_with_its_current_reading_and_near_selects_it(episode):
+    app, at = episode
+    whole = get(app, at, "/feeds/air-neukoelln.geojson")
+    near = get(app, at, "/feeds/air-neukoelln.geojson?near=52.49,13.43,500").get_json()["features"]
+    far = get(app, at, "/feeds/air-neukoelln.geojson?near=48.14,11.58,10000").get_json()["features"]
+    assert whole.headers["Content-Type"] == "application/geo+json"
+    features = whole.get_json()["features"]
+    # the threshold messages and the latest reading, all at the station (RFC 7946: longitude first)
+    assert {tuple(f["geometry"]["coordinates"]) for f in features} == {(13.4308, 52.4895)}
+    assert any(f["properties"]["kind"] == "reading" for f in features)
+    assert len(near) == len(features) > 0 and far == []
+
+
 def test_latest_reading_and_series_are_stored_and_marked_stale_when_the_station_stops(build, upstream):
     app = build()
     at = upstream.add([100, 110, 120])

@@ -197,7 +197,7 @@ def test_sources_lists_every_kind_with_its_options(client):
         "default": "18:00",
         "description": "",
     }
-    assert sources["uba_air"]["filters"] == ["component", "station", "min_value"]
+    assert sources["uba_air"]["filters"] == ["component", "station", "min_value", "near"]
 
 
 # --- kind-specific data ----------------------------------------------------------------------------------
@@ -423,7 +423,7 @@ def test_a_name_never_starts_or_ends_with_what_the_server_strips():
 def test_unknown_parameter_lists_the_feeds_filters(client):
     response = client.get("/api/v1/feeds/air-mitte/items", query_string={"zqline": "5"})
     body = response.get_json()
-    assert response.status_code == 400 and body["valid"] == ["component", "min_value", "station"]
+    assert response.status_code == 400 and body["valid"] == ["component", "min_value", "near", "station"]
     assert "zqline" not in response.get_data(as_text=True) and "parameter" not in body
 
 

@@ -204,7 +204,7 @@ def test_every_documented_enum_value_is_accepted_on_every_feed(api_app, document
         for name, parameter in item_parameters(document).items()
         if "enum" in parameter["schema"].get("items", {})
     }
-    assert set(enums) == {"category", "component", "type"}
+    assert set(enums) == {"category", "component", "type", "status"}
     client = api_app.test_client()
     for name, values in enums.items():
         for feed_id in FEEDS:

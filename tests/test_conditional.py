@@ -151,6 +151,14 @@ CASES = {
         },
         datetime(2024, 1, 2, 23, 20, tzinfo=UTC),
     ),
+    "open311": Case(
+        'endpoint = "{base}/georeport/v2"',
+        {
+            "/georeport/v2/services.json": ("open311/markaspot/services.json", AS_JSON),
+            "/georeport/v2/requests.json": ("open311/markaspot/requests.json", AS_JSON),
+        },
+        datetime(2024, 2, 1, 12, 0, tzinfo=UTC),
+    ),
     "openaq": Case(
         'location_id = 2178\nbase_url = "{base}"\ncomponents = ["pm25"]',
         {

@@ -343,6 +343,7 @@ SOURCE_FEEDS = {
     "jumomind": 'service = "hom"\ncity_id = "1"\narea_id = "411"\nbase_url = "{base}/mmapp/api.php"',
     "uba_air": 'station = "DEBE034"\nbase_url = "{base}"',
     "openaq": 'location_id = 2178\nbase_url = "{base}"',
+    "open311": 'endpoint = "{base}/georeport/v2"',
     "gtfs_rt": 'trip_updates_url = "{base}/tu.pb"\nalerts_url = "{base}/alerts.pb"',
     "hafas": 'base_url = "{base}"\nstop = "900000100001"',
     "cap": 'url = "{base}/cap.atom"',

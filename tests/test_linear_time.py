@@ -182,6 +182,22 @@ def hostile_upstream(kind: str, text: str) -> tuple[str, dict[str, tuple[bytes, 
             "/measures/json": (json.dumps(uba_measures()).encode(), as_json),
         }
         return 'station = "DEBE034"\nbase_url = "{base}"', routes
+    if kind == "open311":
+        service = {"service_code": "1", "service_name": text}
+        request = {
+            "service_request_id": "4711",
+            "service_code": "1",
+            "requested_datetime": "2026-11-21T10:00:00+01:00",
+            **{
+                name: text
+                for name in ("status", "status_notes", "description", "address", "agency_responsible")
+            },
+        }
+        routes = {
+            "/georeport/v2/services.json": (json.dumps([service]).encode(), as_json),
+            "/georeport/v2/requests.json": (json.dumps([request]).encode(), as_json),
+        }
+        return 'endpoint = "{base}/georeport/v2"', routes
     if kind == "openaq":
         sensor = {"id": 7, "parameter": {"name": "o3", "units": "µg/m³"}}
         location = {"results": [{"id": 2178, "name": text, "sensors": [sensor]}]}

@@ -19,17 +19,20 @@ PAGES = {
     "alerts": "/feeds/alerts",
     "empty": "/feeds/alerts-calm",
     "builder": "/?w_feed=waste&w_mode=full",  # the embed builder with its preview and both snippets
+    "requests": "/feeds/requests",
 }
 WORDS = {
     "de": {
         "catalogue": ("Abfall", "Warnungen", "Nach Ort filtern"),
         "waste": ("So folgen Sie", "Restmüll"),
         "builder": ("Widget einbetten", "Vorschau", "Einbettung per Skript"),
+        "requests": ("Auf einer Karte", "GeoJSON"),
     },
     "en": {
         "catalogue": ("Waste", "Warnings", "Filter by place"),
         "waste": ("How to follow", "Residual waste"),
         "builder": ("Embed a widget", "Preview", "Embed with a script"),
+        "requests": ("On a map", "GeoJSON"),
     },
 }
 

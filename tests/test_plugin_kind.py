@@ -161,7 +161,14 @@ def test_a_plugin_kind_adds_its_fields_to_the_api_and_its_document(noise_app):
     assert get(noise_app, "/api/v1/feeds/laerm").get_json()["data"]["loudest"] == "Marktplatz"
     detail = get(noise_app, "/openapi.json").get_json()["components"]["schemas"]["FeedDetail"]
     assert detail["properties"]["loudest"]["description"] == "Noise feeds: the loudest."
-    assert list(detail["properties"])[-5:] == ["next_pickups", "readings", "delays", "alerts", "loudest"]
+    assert list(detail["properties"])[-6:] == [
+        "next_pickups",
+        "readings",
+        "delays",
+        "alerts",
+        "requests",
+        "loudest",
+    ]
 
 
 def test_a_source_of_an_unknown_kind_is_a_config_error(install_plugin, make_app):

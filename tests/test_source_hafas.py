@@ -208,3 +208,14 @@ def test_url_quotes_the_stop(feed_info):
     source = hafas.Source(feed_info, base_url="https://v6.db.transport.rest/", stop="de:11000:900100001")
     assert source.url == "https://v6.db.transport.rest/stops/de%3A11000%3A900100001/departures"
     assert hafas.Source(feed_info, base_url="https://example.org/board").url == "https://example.org/board"
+
+
+def test_delays_carry_their_stops_place_from_both_formats(feed_info, fixture_bytes):
+    rest = parse(feed_info, v6_board(fixture_bytes))
+    mgate = parse(feed_info, fixture_bytes("hafas/hafas-mgate-bvg-arrivals.json"), min_delay=1)
+    stop = json.loads(fixture_bytes("hafas/dbrest-ringbahn-via-suedkreuz-departures.json"))[0]["stop"]
+    assert {(i.data["lat"], i.data["lon"]) for i in rest} == {
+        (stop["location"]["latitude"], stop["location"]["longitude"])
+    }
+    # mgate: the location's crd in microdegrees, x east and y north
+    assert mgate and all(50 < i.data["lat"] < 55 and 10 < i.data["lon"] < 15 for i in mgate)  # Berlin

@@ -182,6 +182,8 @@ def test_measures_episode_gives_info_alert_all_clear(feed_info, http, httpserver
         "unit": "µg/m³",
         "threshold": 180.0,
         "level": "info",
+        "lat": 52.4895,  # the station's place, from the recorded /stations/json
+        "lon": 13.4308,
     }
     no2 = next(i for i in by_kind(items, "reading") if i.category == "no2")
     assert no2.data["value"] is None and no2.data["stale"] is True

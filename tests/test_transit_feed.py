@@ -284,3 +284,19 @@ def test_hafas_board_with_an_old_realtime_time_is_stale(hafas):
     at = datetime.fromtimestamp(1635410055, UTC) + timedelta(minutes=10)
     poll(hafas, "vbb", at)
     assert get(hafas, at, "/feeds/vbb.rss").headers["Feedserver-Status"].startswith("stale")
+
+
+def test_delays_are_on_the_map_at_their_stops_and_near_selects_them(build):
+    app = build()
+    poll(app, "bart", FRESH)
+    whole = get(app, FRESH, "/feeds/bart.geojson")
+    at_montgomery = get(app, FRESH, "/feeds/bart.geojson?near=37.789405,-122.401066,50").get_json()[
+        "features"
+    ]
+    assert whole.status_code == 200 and whole.headers["Content-Type"] == "application/geo+json"
+    features = whole.get_json()["features"]
+    delays = [i for i in json_items(app, FRESH, "bart") if i["_feedserver"]["type"] == "delay"]
+    assert features and len(features) == len(delays)  # the service alert has no stop, so no place
+    # stops.txt of the recorded BART GTFS: MONT,Montgomery St.,,37.789405,-122.401066 (RFC 7946: lon, lat)
+    assert at_montgomery and all(f["properties"]["stop_id"] == "MONT" for f in at_montgomery)
+    assert at_montgomery[0]["geometry"]["coordinates"] == [-122.401066, 37.789405]

@@ -29,6 +29,7 @@ EXPECTED = {  # text each feed's widget must show (from the recorded upstream pa
     "alerts": ("Warnings (Severe)", "Homeland Security Sets Code ORANGE"),
     "alerts-calm": ("Derzeit keine Warnungen.",),
     "presse": ("Wichtige Mitteilung", CRISIS, ANNOUNCEMENT),
+    "requests": ("Meldungen und ihr Bearbeitungsstand", "in Bearbeitung", "noch nicht"),
 }
 
 

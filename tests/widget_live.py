@@ -41,6 +41,7 @@ FEEDS = {  # feed id -> the view its widget shows
     "alerts": "alerts",
     "alerts-calm": "alerts",
     "presse": "latest",
+    "requests": "requests",
 }
 ANNOUNCEMENT = "Stadtfest am Markt"
 CRISIS = "Hochwasser: Altstadt meiden"
@@ -107,6 +108,12 @@ title = "Warnings"
 language = "en"
 url = "{url("/cap-in-force.xml")}"
 
+[feeds.requests]
+source = "open311"
+title = "Mängelmelder"
+every = "10m"
+endpoint = "{url("/georeport/v2")}"
+
 [feeds.alerts-calm]
 source = "cap"
 title = "Warnungen (keine aktiv)"
@@ -145,6 +152,10 @@ def serve_upstreams(upstream: HTTPServer) -> None:
             lambda _request, part=part: Response(getattr(bart, part), content_type="application/x-protobuf")
         )
     upstream.expect_request("/gtfs.zip").respond_with_handler(bart.serve_static)
+    for name, recorded in (("services", "services.json"), ("requests", "requests-in-progress.json")):
+        upstream.expect_request(f"/georeport/v2/{name}.json").respond_with_data(
+            read(f"open311/markaspot/{recorded}"), content_type="application/json"
+        )
 
 
 def post_announcements(app) -> None:

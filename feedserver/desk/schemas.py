@@ -252,7 +252,7 @@ class ReplyOut(Schema):
     office = fields.String()
     handle = fields.String(metadata={"description": "The author, @name@host (Bluesky: @name.domain)."})
     channel = fields.String(
-        allow_none=True, metadata={"description": "The city's account it answers; null when it answers a feed actor."}
+        allow_none=True, metadata={"description": "The city's account it answers; null for a feed actor."}
     )
     actor = fields.String(metadata={"description": "The author's actor URL."})
     in_reply_to = fields.String(allow_none=True, metadata={"description": "The feed's post it answers."})

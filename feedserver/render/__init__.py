@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..items import Item
+from .geojson import render_geojson
 from .ical import render_ical
 from .jsonfeed import render_jsonfeed
 from .meta import FeedMeta
@@ -20,6 +21,7 @@ class Format:
     media_type: str
     render: Callable[[FeedMeta, Sequence[Item]], bytes]
     dated_only: bool = False  # only for feeds whose items are dated events
+    located_only: bool = False  # only for feeds whose items have places (a kind that says `located`)
 
 
 FORMATS: dict[str, Format] = {
@@ -27,6 +29,7 @@ FORMATS: dict[str, Format] = {
     "atom": Format("atom", "application/atom+xml; charset=utf-8", render_atom),
     "json": Format("json", "application/feed+json; charset=utf-8", render_jsonfeed),
     "ics": Format("ics", "text/calendar; charset=utf-8", render_ical, dated_only=True),
+    "geojson": Format("geojson", "application/geo+json", render_geojson, located_only=True),
 }
 
 __all__ = ["FORMATS", "FeedMeta", "Format"]

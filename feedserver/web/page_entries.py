@@ -48,6 +48,11 @@ class Entry:
         return [f for f in self.formats if f[0] in READER_FORMATS]
 
     @property
+    def map_url(self) -> str | None:
+        """The URL of the GeoJSON rendition (places on a map), if the feed has one."""
+        return next((url for fmt, _, url in self.formats if fmt == "geojson"), None)
+
+    @property
     def calendar_url(self) -> str | None:
         """The https URL of the iCalendar rendition, if the feed has one."""
         return next((url for fmt, _, url in self.formats if fmt == "ics"), None)

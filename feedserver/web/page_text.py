@@ -87,8 +87,13 @@ ERROR_WORDS = {
 }
 # The language switch names the other language in that language: no translation, the same on every page.
 SWITCH = {"de": {"switch": "English", "switch_lang": "en"}, "en": {"switch": "Deutsch", "switch_lang": "de"}}
-FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed", "ics": "iCalendar"}
-FORMAT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
+FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed", "ics": "iCalendar", "geojson": "GeoJSON"}
+FORMAT_TYPES = {
+    "rss": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "json": "application/feed+json",
+    "geojson": "application/geo+json",
+}
 
 
 @cache

@@ -105,6 +105,7 @@ FILTERS = {
 }
 KIND = Air(
     "air",
+    located=True,  # readings carry their station's place (when the upstream gives it): a .geojson map
     churning=True,
     view="air",
     filters=FILTERS,

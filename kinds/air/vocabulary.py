@@ -27,7 +27,7 @@ HISTORY_KEPT = timedelta(days=7)
 # The source contract's constants, alike for every air source (each module re-exports them).
 MASS_DELETION_GUARD = False  # readings are replaced by newer ones (see feedserver/guard.py)
 KEEP_GONE = HISTORY_KEPT  # threshold items stay in the feed after leaving the 48-hour window
-FILTERS = ("component", "station", "min_value")
+FILTERS = ("component", "station", "min_value", "near")
 VOCABULARY = {"component": COMPONENTS}
 
 # Ozone: information threshold 180 µg/m³, alert threshold 240 µg/m³, both 1-hour means
@@ -173,10 +173,12 @@ class Reading:
 
 @dataclass(frozen=True)
 class Station:
-    """Where the readings come from: its code (the item's area) and its human name."""
+    """Where the readings come from: its code (the item's area), its human name and, when known, its place."""
 
     code: str
     name: str
+    lat: float | None = None  # WGS 84 degrees: the items carry them, so the feed has a map (.geojson)
+    lon: float | None = None
 
 
 def recent(readings: Iterable[Reading], fetched_at: datetime) -> list[Reading]:
@@ -331,13 +333,18 @@ class AirItems:
         return self.words["clock"].format(time=f"{moment.astimezone(self.zone):%H:%M}")
 
     def _data(self, station: Station, component: str, value: float | None) -> dict:
+        place = (
+            {"lat": station.lat, "lon": station.lon}
+            if station.lat is not None and station.lon is not None
+            else {}
+        )
         return {
             "station": station.code,
             "station_name": station.name,
             "component": component,
             "value": value,
             "unit": UNIT,
-        }
+        } | place
 
 
 class AirSource:

@@ -67,6 +67,7 @@ FILTERS = {
 }
 KIND = Transit(
     "transit",
+    located=True,  # delays carry their stop's place (GTFS stops.txt): a .geojson map
     churning=True,
     view="delays",
     filters=FILTERS,

@@ -47,7 +47,7 @@ HISTORY_KEPT = timedelta(hours=3)  # a passed trip's delay stays in the feeds th
 # The source contract's constants, alike for every transit source (each module re-exports them).
 MASS_DELETION_GUARD = False  # departures come and go every minute (see feedserver/guard.py)
 KEEP_GONE = HISTORY_KEPT  # a passed trip leaves the current view but stays in the feeds this long
-FILTERS = ("line", "stop", "min_delay", "type")
+FILTERS = ("line", "stop", "min_delay", "type", "near")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from marshmallow import missing
 
 from ...config import FeedSettings, Settings
-from ...filters import ChoiceFilter, MinimumFilter
+from ...filters import ChoiceFilter, MinimumFilter, NearFilter
 from ...items import Item
 from ...licences import LICENCES
 from ...registry import load_source, source_kinds
@@ -119,6 +119,8 @@ def filter_descriptions(feed: FeedSettings, items: Sequence[Item]) -> list[dict]
     for name, spec in accepted_filters(feed).items():
         if isinstance(spec, MinimumFilter):
             entry = {"type": "minimum", "values": [], "minimum": 0.0, "maximum": float(spec.upper)}
+        elif isinstance(spec, NearFilter):
+            entry = {"type": "near", "values": [], "minimum": 0.0, "maximum": float(spec.upper)}
         else:
             entry = {"type": "choice", "values": choice_values(spec, items), "minimum": None, "maximum": None}
         described.append({"name": name, **entry})

@@ -17,7 +17,15 @@ from marshmallow import Schema, ValidationError, fields, validate
 from ...api_query import MAX_VALUE_LENGTH, TEXT_VALUE_PATTERN, FilterValues, FullMatch, OneOfNames
 from ...config import FeedSettings
 from ...filters import FILTERS as CORE_FILTERS
-from ...filters import MAX_VALUES, ChoiceFilter, FilterError, MinimumFilter, Selection, filters_for
+from ...filters import (
+    MAX_VALUES,
+    ChoiceFilter,
+    FilterError,
+    MinimumFilter,
+    NearFilter,
+    Selection,
+    filters_for,
+)
 from ...items import Item
 from ...registry import all_kinds, load_kind, load_source, source_kinds
 from ...renditions import accepted_filters
@@ -79,6 +87,10 @@ def vocabularies() -> dict[str, Vocabulary]:
 
 def _field(name: str, spec: ChoiceFilter | MinimumFilter, vocabulary: Vocabulary | None) -> fields.Field:
     help_text = spec.help or HELP.get(name, f"Filter `{name}`.")
+    if isinstance(spec, NearFilter):
+        return fields.String(
+            validate=FullMatch(spec.pattern), metadata={"description": f"{help_text} {NOTHING}"}
+        )
     if isinstance(spec, MinimumFilter):
         description = f"{help_text} A number from 0 to {spec.upper:g}. {NOTHING}"
         return fields.Float(validate=validate.Range(0, spec.upper), metadata={"description": description})
@@ -142,6 +154,8 @@ def check(query: Mapping[str, str], accepted: Mapping, items: Sequence[Item]) ->
 
 def _problem(name: str) -> str:
     spec = FILTERS[name]
+    if isinstance(spec, NearFilter):
+        return f"must be latitude,longitude,radius_m (radius more than 0 and at most {spec.upper:g} metres)"
     if isinstance(spec, MinimumFilter):
         return f"must be a number from 0 to {spec.upper:g}"
     if name in VOCABULARIES:
