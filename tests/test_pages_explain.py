@@ -103,7 +103,9 @@ def test_feeds_without_a_calendar_offer_no_calendar_and_copy_buttons_wait_for_th
     html = text(client, "/feeds/air-mitte?lang=de")
     assert ".ics" not in html and "webcal:" not in html and "Kalender-App" not in html
     buttons = re.findall(r"<button [^>]*>", html)
-    assert len(buttons) == 4 and all(" hidden" in b and 'type="button"' in b for b in buttons)
+    copied = [re.search(r'data-copy="follow-([a-z]+)"', b).group(1) for b in buttons]
+    assert copied == ["rss", "atom", "json", "geojson", "fediverse"]  # an air station has a place: GeoJSON
+    assert all(" hidden" in b and 'type="button"' in b for b in buttons)
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/copy.js" defer>']  # no inline script
     script = text(client, "/static/copy.js")
     assert "data-copy" in script and "clipboard" in script
