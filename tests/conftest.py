@@ -19,8 +19,8 @@ from tests.services import (  # noqa: F401 - fixtures, and the config writer tes
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # Fixtures shared by a group of modules: the editorial desk's (frozen, tokens, client) and ActivityPub's
-# (keys, remote, upstream). A module's own fixture of the same name wins.
-pytest_plugins = ["tests.desk_fixtures", "tests.ap_fixtures"]
+# (keys, remote, upstream), the channels' (mastodon, pds). A module's own fixture of the same name wins.
+pytest_plugins = ["tests.desk_fixtures", "tests.ap_fixtures", "tests.channel_fixtures"]
 
 
 @pytest.fixture(autouse=True)

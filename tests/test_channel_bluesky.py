@@ -5,24 +5,13 @@ found again instead of posted twice."""
 
 from __future__ import annotations
 
-import pytest
-
 from feedserver.push import channel_records
 from feedserver.push.bluesky_account import record_key
 from tests.ap_support import FAST_RETRY
 from tests.bluesky_server import TID, BlueskyServer
+from tests.channel_fixtures import PASSWORD_VARIABLE
 from tests.desk_support import API, approve, bearer, desk_feeds, edit, new_announcement, staff
 from tests.push_support import feed_table, live_app, queue_empty, refresh, wait_for
-
-PASSWORD_VARIABLE = "FEEDSERVER_TEST_BLUESKY_PASSWORD"
-
-
-@pytest.fixture
-def pds(monkeypatch):
-    server = BlueskyServer()
-    monkeypatch.setenv(PASSWORD_VARIABLE, server.password)
-    yield server
-    server.stop()
 
 
 def channel(server: BlueskyServer) -> str:

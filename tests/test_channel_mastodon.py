@@ -11,19 +11,10 @@ from feedserver.errors import ConfigError
 from feedserver.push import channel_records
 from feedserver.push.mastodon_account import fit
 from tests.ap_support import FAST_RETRY
+from tests.channel_fixtures import TOKEN_VARIABLE
 from tests.desk_support import API, approve, bearer, desk_feeds, edit, new_announcement, staff
 from tests.mastodon_server import MastodonServer, _length
 from tests.push_support import feed_table, live_app, queue_empty, refresh, wait_for
-
-TOKEN_VARIABLE = "FEEDSERVER_TEST_MASTODON_TOKEN"
-
-
-@pytest.fixture
-def mastodon(monkeypatch):
-    server = MastodonServer(token="city-token")
-    monkeypatch.setenv(TOKEN_VARIABLE, "city-token")
-    yield server
-    server.stop()
 
 
 def channel(server: MastodonServer, **options) -> str:

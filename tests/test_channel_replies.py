@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from feedserver.push import channel_records, channel_replies
 from feedserver.push import reply_records as records
 from feedserver.scheduler import build_scheduler
-from tests.bluesky_server import BlueskyServer
+from tests.channel_fixtures import TOKEN_VARIABLE
 from tests.desk_support import API, approve, bearer, desk_feeds, new_announcement, staff
-from tests.mastodon_server import MastodonServer
 from tests.push_support import live_app, queue_empty, refresh, wait_for
-from tests.test_channel_bluesky import PASSWORD_VARIABLE
 from tests.test_channel_bluesky import channel as sky_channel
-from tests.test_channel_mastodon import TOKEN_VARIABLE, channel
+from tests.test_channel_mastodon import channel
 
 BLOCKED = '[replies]\nblocked = ["spam.example"]\n'
 
@@ -28,22 +24,6 @@ def feeds(upstream) -> str:
     """The desk's feeds, presse posting to the channel."""
     presse = 'office = "presse"\n'
     return desk_feeds(upstream.url).replace(presse, presse + 'channels = ["stadt"]\n', 1)
-
-
-@pytest.fixture
-def mastodon(monkeypatch):
-    server = MastodonServer(token="city-token")
-    monkeypatch.setenv(TOKEN_VARIABLE, "city-token")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def pds(monkeypatch):
-    server = BlueskyServer()
-    monkeypatch.setenv(PASSWORD_VARIABLE, server.password)
-    yield server
-    server.stop()
 
 
 def kept(app) -> list[records.Reply]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ap_support import FAST_RETRY
+from tests.channel_fixtures import TOKEN_VARIABLE
 from tests.desk_support import (
     ANNOUNCEMENT_FEEDS,
     API,
@@ -24,7 +25,6 @@ from tests.desk_support import (
 from tests.mastodon_server import MastodonServer
 from tests.push_support import live_app, queue_empty, refresh, wait_for
 
-TOKEN_VARIABLE = "FEEDSERVER_TEST_MASTODON_TOKEN"
 # presse posts to two accounts; bauamt to none; a third account (land) is configured for no announcements feed
 PRESSE = 'office = "presse"\n'
 FEEDS = ANNOUNCEMENT_FEEDS.replace(PRESSE, PRESSE + 'channels = ["stadt", "kreis"]\n')
