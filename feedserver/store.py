@@ -51,10 +51,14 @@ class Store:
 
     # --- schema -----------------------------------------------------------------------------------
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (PostgreSQL: under an advisory lock, so once)."""
+        """Bring the schema to the newest revision, once even when several processes start together."""
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(7318201)"))
+            elif connection.dialect.name == "sqlite":
+                # The driver opens no transaction before DDL: without the write lock taken first, workers
+                # starting together on a new file each read "no revision" and each create the tables.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             config = AlembicConfig()
             config.set_main_option("script_location", str(MIGRATIONS))
             config.attributes["connection"] = connection

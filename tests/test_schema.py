@@ -3,6 +3,8 @@ the newest migration can be undone and redone."""
 
 from __future__ import annotations
 
+import multiprocessing
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -51,3 +53,24 @@ def test_postgres_migrations_build_the_tables_of_tables_py(pg_url):
     store = Store(pg_url)
     check_schema_round_trip(store)
     store.engine.dispose()
+
+
+def _migrate_after(barrier, url: str) -> None:
+    barrier.wait()
+    Store(url).migrate()
+
+
+def test_several_processes_migrating_one_new_sqlite_file_at_once_all_succeed(tmp_path):
+    """Gunicorn's workers start together on a fresh database: each migrates, one builds, the others wait."""
+    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(4)
+    workers = [context.Process(target=_migrate_after, args=(barrier, url)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    store = Store(url)
+    store.check_schema()
+    assert differences(store) == []
